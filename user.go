@@ -1,0 +1,80 @@
+// Package portrait holds the domain of the Portrait service: users, their
+// profile images, the error codes, and the small interfaces that the
+// adapters (sqlite, postgres, localfs, s3, http) implement or consume.
+package portrait
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// User is an account. ImageKey is the bucket key of the user's current
+// profile image, or "" when the user has none.
+type User struct {
+	ID           string
+	FirstName    string
+	LastName     string
+	Email        string
+	PhoneNumber  string
+	PasswordHash string
+	// TokenVersion is embedded in every access token; raising it (logout,
+	// password change) revokes all tokens issued before.
+	TokenVersion int64
+	ImageKey     string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// NormalizeEmail returns the form of an email address under which
+// uniqueness is decided and lookups are made: trimmed and lower-cased.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// UserStore keeps users and the bookkeeping of their images. Every method
+// is safe for concurrent use by many goroutines and many processes sharing
+// the same database.
+type UserStore interface {
+	// CreateUser inserts u. u.ID must be set by the caller; CreatedAt and
+	// UpdatedAt are set by the store. It returns EEMAILTAKEN if a user with
+	// the same normalized email exists.
+	CreateUser(ctx context.Context, u *User) error
+
+	// UserByID returns the user, or ENOTFOUND.
+	UserByID(ctx context.Context, id string) (*User, error)
+
+	// UserByEmail returns the user whose normalized email matches, or ENOTFOUND.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+
+	// RevokeTokens raises the user's TokenVersion by one and returns the
+	// new version, or ENOTFOUND.
+	RevokeTokens(ctx context.Context, id string) (int64, error)
+
+	// SetImage makes key (or "" for none) the user's image in one
+	// transaction that locks the user's row. The previous key, if any and
+	// different from key, is recorded as a pending deletion in that same
+	// transaction, so it is never forgotten even if the process dies before
+	// deleting it. It returns the updated user and the previous key ("" if
+	// none), or ENOTFOUND.
+	SetImage(ctx context.Context, id, key string) (u *User, previous string, err error)
+
+	// DeleteUser removes the user and records its image, if any, as a
+	// pending deletion in the same transaction. It returns ENOTFOUND if the
+	// user does not exist.
+	DeleteUser(ctx context.Context, id string) error
+
+	// PendingDeletions returns up to limit keys recorded for deletion at or
+	// before the given time, oldest first.
+	PendingDeletions(ctx context.Context, before time.Time, limit int) ([]string, error)
+
+	// DeletionDone forgets a pending deletion once its object is gone. It
+	// is not an error if key is not pending.
+	DeletionDone(ctx context.Context, key string) error
+
+	// ImageReferenced reports whether any user's ImageKey is key.
+	ImageReferenced(ctx context.Context, key string) (bool, error)
+
+	// Close releases the store's resources.
+	Close() error
+}
