@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/portraitsvc/portrait"
+	"github.com/portraitsvc/portrait/argon2id"
+	"github.com/portraitsvc/portrait/avatar"
+	phttp "github.com/portraitsvc/portrait/http"
+)
+
+// app is the service wired from its configuration.
+type app struct {
+	cfg    *config
+	log    *slog.Logger
+	store  store
+	bucket portrait.Bucket
+	images *portrait.Images
+}
+
+// openApp opens the store and the bucket that cfg names.
+func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app, error) {
+	log := cfg.logger(stderr)
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	b, err := openBucket(ctx, cfg)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open storage: %w", err)
+	}
+	return &app{cfg: cfg, log: log, store: st, bucket: b,
+		images: &portrait.Images{Users: st, Bucket: b, Log: log}}, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("serve", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	h, err := a.handler(ctx)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	go a.retryDeletions(ctx)
+	go a.sweepPeriodically(ctx)
+	a.log.Info("portrait serving", "addr", l.Addr().String(), "public_url", cfg.PublicURL)
+	return serveUntilDone(ctx, a.log, newServer(h), l)
+}
+
+// handler builds the HTTP API on the app's backends.
+func (a *app) handler(ctx context.Context) (http.Handler, error) {
+	cfg := a.cfg
+	tokens, err := tokenIssuer(cfg, a.log)
+	if err != nil {
+		return nil, err
+	}
+	tmp := filepath.Join(cfg.DataDir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, err
+	}
+	return phttp.NewHandler(ctx, phttp.Config{
+		Users: a.store, Images: a.images, Bucket: a.bucket, Log: a.log, Tokens: tokens,
+		Passwords: argon2id.New(argon2id.OWASP, 0),
+		Avatars: avatar.New(avatar.Config{MaxPixels: cfg.MaxPixels, MaxSide: cfg.MaxSide,
+			MemoryBudget: cfg.DecodeMemory, Workers: cfg.DecodeWorkers, MaxWait: cfg.DecodeWait}),
+		ImageBaseURL:   cfg.ImageBaseURL,
+		Upload:         phttp.UploadLimits{MaxFileBytes: cfg.MaxUploadBytes, MaxParts: cfg.MaxParts, TempDir: tmp},
+		AllowedOrigins: cfg.corsOrigins(),
+		LoginPerMinute: cfg.LoginPerMinute, UploadPerMinute: cfg.UploadPerMinute,
+		Ready: a.store.Ping,
+	})
+}
+
+// newServer sets every timeout, so that slow or idle clients cannot hold
+// connections without bound.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      3 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// serveUntilDone serves on l until ctx ends, then shuts down gracefully:
+// it stops accepting and lets in-flight requests (uploads) finish.
+func serveUntilDone(ctx context.Context, log *slog.Logger, srv *http.Server, l net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; waiting for requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// retryDeletions retries pending deletions every --deletion-retry until
+// ctx ends; pending rows younger than that are left to their request.
+func (a *app) retryDeletions(ctx context.Context) {
+	retry := time.NewTicker(a.cfg.DeletionRetry)
+	defer retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-retry.C:
+			if n, err := a.images.RetryDeletions(ctx, a.cfg.DeletionRetry, 100); n > 0 || err != nil {
+				a.log.Info("retried pending deletions", "deleted", n, "err", err)
+			}
+		}
+	}
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("migrate", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied")
+	return st.Close()
+}

@@ -1,0 +1,60 @@
+package http
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/portraitsvc/portrait"
+	"github.com/portraitsvc/portrait/jwt"
+)
+
+type userKey struct{}
+
+// currentUser returns the user that requireUser authenticated.
+func currentUser(ctx context.Context) *portrait.User {
+	return ctx.Value(userKey{}).(*portrait.User)
+}
+
+// requireUser lets a request through only with a valid Bearer token whose
+// user exists and whose token version is current (not logged out since).
+// Everything else is 401 with WWW-Authenticate: Bearer.
+func requireUser(log *slog.Logger, users portrait.UserStore, tokens *jwt.Issuer, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, err := authenticateToken(r, users, tokens)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+	})
+}
+
+func authenticateToken(r *http.Request, users portrait.UserStore, tokens *jwt.Issuer) (*portrait.User, error) {
+	invalid := portrait.Errorf(portrait.EINVALIDTOKEN, "A valid Bearer access token is required.")
+	token, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		return nil, invalid
+	}
+	claims, err := tokens.Verify(token)
+	if err != nil {
+		return nil, err
+	}
+	u, err := users.UserByID(r.Context(), claims.UserID)
+	if portrait.ErrorCode(err) == portrait.ENOTFOUND || (err == nil && u.TokenVersion != claims.Version) {
+		return nil, invalid
+	}
+	return u, err
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer <token>"
+// header; the scheme is case-insensitive (RFC 9110, section 11.1).
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
+}

@@ -1,0 +1,35 @@
+package http
+
+import "net/http"
+
+// addRoutes registers every route of the API and the middleware on it.
+// Each path also gets a method-less pattern so that a wrong method is
+// answered 405 as a problem document, and "/" answers 404 likewise.
+func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
+	log := cfg.Log
+	urls := imageURLs{base: trimSlash(cfg.ImageBaseURL)}
+	throttle := newLoginThrottle(cfg.LoginPerMinute)
+	uploads := newKeyedLimiter(cfg.UploadPerMinute)
+	auth := func(h http.Handler) http.Handler { return requireUser(log, cfg.Users, cfg.Tokens, h) }
+
+	mux.Handle("POST /auth/register", handleRegister(log, cfg.Users, cfg.Passwords, urls))
+	mux.Handle("/auth/register", methodNotAllowed(log, "POST"))
+	mux.Handle("POST /auth/login", handleLogin(log, cfg.Users, cfg.Passwords, cfg.Tokens, dummyHash, throttle, urls))
+	mux.Handle("/auth/login", methodNotAllowed(log, "POST"))
+	mux.Handle("POST /auth/logout", auth(handleLogout(log, cfg.Users)))
+	mux.Handle("/auth/logout", methodNotAllowed(log, "POST"))
+
+	mux.Handle("GET /users/me", auth(handleMe(urls)))
+	mux.Handle("/users/me", methodNotAllowed(log, "GET"))
+	mux.Handle("PATCH /users/image/upload", auth(handleUpload(log, cfg.Images, cfg.Avatars, uploads, urls, cfg.Upload)))
+	mux.Handle("/users/image/upload", methodNotAllowed(log, "PATCH"))
+	mux.Handle("DELETE /users/image", auth(handleDeleteImage(log, cfg.Images, urls)))
+	mux.Handle("/users/image", methodNotAllowed(log, "DELETE"))
+
+	mux.Handle("GET /profileImages/{key...}", handleImage(log, cfg.Bucket))
+	mux.Handle("/profileImages/", methodNotAllowed(log, "GET", "HEAD"))
+
+	mux.Handle("GET /healthz", handleHealth(log, cfg.Ready))
+	mux.Handle("GET /openapi.json", handleOpenAPI())
+	mux.Handle("/", notFound(log))
+}

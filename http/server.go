@@ -1,0 +1,82 @@
+// Package http is Portrait's HTTP API: the contract's
+// PATCH /users/image/upload, accounts and login, and serving the images.
+package http
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/portraitsvc/portrait"
+	"github.com/portraitsvc/portrait/argon2id"
+	"github.com/portraitsvc/portrait/avatar"
+	"github.com/portraitsvc/portrait/jwt"
+)
+
+// Config is what the API needs: its dependencies and its limits.
+type Config struct {
+	Users     portrait.UserStore
+	Images    *portrait.Images
+	Bucket    portrait.Bucket
+	Avatars   *avatar.Processor
+	Tokens    *jwt.Issuer
+	Passwords *argon2id.Hasher
+	Log       *slog.Logger
+
+	// ImageBaseURL is the base of the image URLs returned to clients, no
+	// trailing slash: this server's public URL, or a CDN's.
+	ImageBaseURL string
+	Upload       UploadLimits
+	// AllowedOrigins lists the browser origins allowed by CORS ("*": any).
+	AllowedOrigins []string
+	// LoginPerMinute bounds failed logins per (account, client address)
+	// pair, and ten times as many attempts per address; UploadPerMinute
+	// bounds uploads per user. Zero or less: no limit.
+	LoginPerMinute  int
+	UploadPerMinute int
+	// Ready reports whether the dependencies answer, for /healthz.
+	Ready func(context.Context) error
+}
+
+// NewHandler returns the whole API as one handler. It hashes a dummy
+// password once, so that logins for unknown emails cost the same.
+func NewHandler(ctx context.Context, cfg Config) (http.Handler, error) {
+	dummy, err := cfg.Passwords.Hash(ctx, "portrait-dummy-password")
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	addRoutes(mux, cfg, dummy)
+	var h http.Handler = mux
+	h = withCORS(cfg.AllowedOrigins, h)
+	h = withSecurityHeaders(h)
+	h = withLogging(cfg.Log, h)
+	return withRequestID(h), nil
+}
+
+//go:embed openapi.json
+var openAPI []byte
+
+func handleOpenAPI() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
+}
+
+func handleHealth(log *slog.Logger, ready func(context.Context) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ready != nil {
+			if err := ready(r.Context()); err != nil {
+				log.Warn("health check failed", "err", err)
+				writeError(w, r, log, portrait.Errorf(portrait.EUNAVAILABLE, "A dependency is not answering."))
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+func trimSlash(s string) string { return strings.TrimRight(s, "/") }

@@ -1,0 +1,168 @@
+package http
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"os"
+
+	"github.com/portraitsvc/portrait"
+	"github.com/portraitsvc/portrait/avatar"
+)
+
+// UploadLimits bound what one upload request may send.
+type UploadLimits struct {
+	// MaxFileBytes caps the file part; over it the answer is 413. The whole
+	// body may exceed it by multipartSlack for boundaries and headers.
+	MaxFileBytes int64
+	// MaxParts caps the number of multipart parts.
+	MaxParts int
+	// TempDir receives uploads while they are validated ("" = os.TempDir()).
+	TempDir string
+}
+
+const multipartSlack = 64 << 10
+
+func handleUpload(log *slog.Logger, images *portrait.Images, avatars *avatar.Processor, uploads *keyedLimiter, urls imageURLs, lim UploadLimits) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := uploads.take(currentUser(r.Context()).ID); d > 0 {
+			writeError(w, r, log, rateLimited(d, "uploads"))
+			return
+		}
+		f, err := receiveFile(w, r, lim)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		defer removeTemp(f)
+		av, err := avatars.Process(r.Context(), f)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		u, err := images.Replace(r.Context(), currentUser(r.Context()).ID, av.Data, av.ContentType, av.Ext)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, envelope{urls.user(u)})
+	})
+}
+
+func handleDeleteImage(log *slog.Logger, images *portrait.Images, urls imageURLs) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, err := images.Remove(r.Context(), currentUser(r.Context()).ID)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, envelope{urls.user(u)})
+	})
+}
+
+// receiveFile streams a multipart/form-data body and spools its one part
+// named "file" to a temporary file, positioned at its start. The body is
+// read to its end so that a second "file" part is found; other parts are
+// discarded. The filename and Content-Type the client gave are ignored.
+func receiveFile(w http.ResponseWriter, r *http.Request, lim UploadLimits) (f *os.File, err error) {
+	mr, err := multipartReader(w, r, lim)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil && f != nil {
+			removeTemp(f)
+			f = nil
+		}
+	}()
+	for parts := 1; ; parts++ {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return f, bodyError(err)
+		}
+		if parts > lim.MaxParts {
+			return f, portrait.Errorf(portrait.ETOOMANYPARTS, "The request has more than %d parts.", lim.MaxParts)
+		}
+		if err := receivePart(p, &f, lim); err != nil {
+			return f, err
+		}
+	}
+	return f, checkReceived(f)
+}
+
+// receivePart spools the part into *f if it is the file, else discards it.
+func receivePart(p *multipart.Part, f **os.File, lim UploadLimits) error {
+	defer p.Close()
+	if p.FormName() != "file" {
+		_, err := io.Copy(io.Discard, p)
+		return bodyError(err)
+	}
+	if *f != nil {
+		return portrait.Errorf(portrait.EMULTIPLEFILES, "The request must contain exactly one part named \"file\".")
+	}
+	tmp, err := os.CreateTemp(lim.TempDir, "upload-*")
+	if err != nil {
+		return err
+	}
+	*f = tmp
+	n, err := io.Copy(tmp, io.LimitReader(p, lim.MaxFileBytes+1))
+	if err != nil {
+		return bodyError(err)
+	}
+	if n > lim.MaxFileBytes {
+		return portrait.Errorf(portrait.EFILETOOLARGE, "The file must not be larger than %d bytes.", lim.MaxFileBytes)
+	}
+	return nil
+}
+
+func checkReceived(f *os.File) error {
+	if f == nil {
+		return portrait.Errorf(portrait.EMISSINGFILE, "The request must contain the image as a part named \"file\".")
+	}
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	if size == 0 {
+		return portrait.Errorf(portrait.EEMPTYFILE, "The file is empty.")
+	}
+	_, err = f.Seek(0, io.SeekStart)
+	return err
+}
+
+func multipartReader(w http.ResponseWriter, r *http.Request, lim UploadLimits) (*multipart.Reader, error) {
+	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
+		return nil, portrait.Errorf(portrait.ENOTMULTIPART, "The request body must be multipart/form-data with a boundary, the image in a part named \"file\".")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, lim.MaxFileBytes+multipartSlack)
+	return multipart.NewReader(r.Body, params["boundary"]), nil
+}
+
+// bodyError turns an error met while reading the body into the client's
+// error: too large (413), cut short or malformed (400), or a timeout.
+func bodyError(err error) error {
+	var tooBig *http.MaxBytesError
+	var timeout interface{ Timeout() bool }
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooBig):
+		return portrait.Errorf(portrait.EFILETOOLARGE, "The request body must not be larger than %d bytes.", tooBig.Limit)
+	case errors.As(err, &timeout) && timeout.Timeout():
+		return portrait.Errorf(portrait.ETIMEOUT, "The request body was not received in time.")
+	default:
+		return portrait.Errorf(portrait.EINVALID, "The multipart body is malformed or was cut short.")
+	}
+}
+
+func removeTemp(f *os.File) {
+	f.Close()
+	os.Remove(f.Name())
+}

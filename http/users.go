@@ -1,0 +1,225 @@
+package http
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/portraitsvc/portrait"
+	"github.com/portraitsvc/portrait/argon2id"
+	"github.com/portraitsvc/portrait/jwt"
+)
+
+// userJSON is the contract's user object: exactly these six fields.
+type userJSON struct {
+	ID           string  `json:"id"`
+	FirstName    string  `json:"first_name"`
+	LastName     string  `json:"last_name"`
+	Email        string  `json:"email"`
+	PhoneNumber  string  `json:"phone_number"`
+	ProfileImage *string `json:"profile_image"`
+}
+
+// imageURLs turns bucket keys into the absolute URLs clients fetch.
+type imageURLs struct {
+	base string // no trailing slash
+}
+
+func (u imageURLs) user(usr *portrait.User) userJSON {
+	j := userJSON{ID: usr.ID, FirstName: usr.FirstName, LastName: usr.LastName, Email: usr.Email, PhoneNumber: usr.PhoneNumber}
+	if usr.ImageKey != "" {
+		url := u.base + "/" + usr.ImageKey
+		j.ProfileImage = &url
+	}
+	return j
+}
+
+type registerRequest struct {
+	FirstName   string `json:"first_name"`
+	LastName    string `json:"last_name"`
+	Email       string `json:"email"`
+	PhoneNumber string `json:"phone_number"`
+	Password    string `json:"password"`
+}
+
+// Password bounds: OWASP's minimum length, and a byte cap so that nothing
+// is ever silently truncated and hashing cost stays bounded.
+const (
+	minPasswordChars = 8
+	maxPasswordBytes = 1024
+	maxNameChars     = 100
+	maxEmailBytes    = 254
+)
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// validate trims the names and email and returns a validation error that
+// lists every invalid field, or nil.
+func (req *registerRequest) validate() error {
+	req.FirstName, req.LastName = strings.TrimSpace(req.FirstName), strings.TrimSpace(req.LastName)
+	req.Email = strings.TrimSpace(req.Email)
+	var fields []fieldError
+	bad := func(field, msg string) { fields = append(fields, fieldError{field, msg}) }
+	if n := utf8.RuneCountInString(req.FirstName); n == 0 || n > maxNameChars || !utf8.ValidString(req.FirstName) {
+		bad("first_name", "must be 1 to 100 characters")
+	}
+	if n := utf8.RuneCountInString(req.LastName); n == 0 || n > maxNameChars || !utf8.ValidString(req.LastName) {
+		bad("last_name", "must be 1 to 100 characters")
+	}
+	if !validEmail(req.Email) {
+		bad("email", "must be an email address such as name@example.com")
+	}
+	if !e164.MatchString(req.PhoneNumber) {
+		bad("phone_number", "must be in E.164 form: + and 7 to 15 digits, such as +15551234567")
+	}
+	if utf8.RuneCountInString(req.Password) < minPasswordChars || len(req.Password) > maxPasswordBytes {
+		bad("password", "must be at least 8 characters and at most 1024 bytes")
+	}
+	if fields == nil {
+		return nil
+	}
+	return &validationError{err: portrait.Errorf(portrait.EVALIDATION, "Some fields are invalid: %s.", fieldNames(fields)), Fields: fields}
+}
+
+func fieldNames(fields []fieldError) string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Field
+	}
+	return strings.Join(names, ", ")
+}
+
+// validEmail accepts a bare addr-spec with a dotted domain, nothing else
+// (no display name, no angle brackets, no comments).
+func validEmail(s string) bool {
+	if len(s) > maxEmailBytes {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && strings.Contains(s[at+1:], ".") && !strings.HasSuffix(s, ".")
+}
+
+func handleRegister(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher, urls imageURLs) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req registerRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		if err := req.validate(); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		hash, err := passwords.Hash(r.Context(), req.Password)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		u := &portrait.User{ID: newUserID(), FirstName: req.FirstName, LastName: req.LastName,
+			Email: req.Email, PhoneNumber: req.PhoneNumber, PasswordHash: hash}
+		if err := users.CreateUser(r.Context(), u); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, envelope{urls.user(u)})
+	})
+}
+
+// newUserID returns a time-ordered UUID (v7), which keeps index inserts local.
+func newUserID() string {
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	AccessToken string   `json:"access_token"`
+	TokenType   string   `json:"token_type"`
+	ExpiresIn   int64    `json:"expires_in"`
+	User        userJSON `json:"user"`
+}
+
+func handleLogin(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher, tokens *jwt.Issuer, dummyHash string, throttle *loginThrottle, urls imageURLs) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req loginRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		if err := throttle.admit(r, req.Email); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		u, err := authenticate(r.Context(), users, passwords, dummyHash, req)
+		if portrait.ErrorCode(err) == portrait.EINVALIDCREDENTIALS {
+			throttle.failed(r, req.Email)
+		}
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		tok, err := tokens.Issue(u.ID, u.TokenVersion)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, envelope{loginResponse{AccessToken: tok, TokenType: "Bearer",
+			ExpiresIn: int64(tokens.TTL().Seconds()), User: urls.user(u)}})
+	})
+}
+
+// authenticate returns the user whose email and password match. An unknown
+// email and a wrong password fail alike, EINVALIDCREDENTIALS, after the
+// same Argon2id work (against dummyHash for an unknown email).
+func authenticate(ctx context.Context, users portrait.UserStore, passwords *argon2id.Hasher, dummyHash string, req loginRequest) (*portrait.User, error) {
+	invalid := portrait.Errorf(portrait.EINVALIDCREDENTIALS, "The email or password is incorrect.")
+	if len(req.Password) > maxPasswordBytes || len(req.Email) > maxEmailBytes {
+		return nil, invalid
+	}
+	u, err := users.UserByEmail(ctx, req.Email)
+	hash := dummyHash
+	switch {
+	case err == nil:
+		hash = u.PasswordHash
+	case portrait.ErrorCode(err) != portrait.ENOTFOUND:
+		return nil, err
+	}
+	ok, _, verr := passwords.Verify(ctx, req.Password, hash)
+	if verr != nil {
+		return nil, verr
+	}
+	if u == nil || !ok {
+		return nil, invalid
+	}
+	return u, nil
+}
+
+func handleMe(urls imageURLs) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, envelope{urls.user(currentUser(r.Context()))})
+	})
+}
+
+// handleLogout revokes every token of the user, the one used included.
+func handleLogout(log *slog.Logger, users portrait.UserStore) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := users.RevokeTokens(r.Context(), currentUser(r.Context()).ID); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

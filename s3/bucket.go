@@ -1,0 +1,246 @@
+// Package s3 implements portrait.Bucket on an S3 bucket, on AWS or on an
+// S3-compatible server.
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/portraitsvc/portrait"
+)
+
+var _ portrait.Bucket = (*Bucket)(nil)
+
+// MaxObjectSize is the largest object that Put stores and Open reads: both
+// hold a whole object in memory.
+const MaxObjectSize = 32 << 20
+
+// CacheControl is stored with every object: keys are never overwritten, so
+// an object may be cached for ever.
+const CacheControl = "public, max-age=31536000, immutable"
+
+// Bucket stores each object as the S3 object of the same key.
+type Bucket struct {
+	client *awss3.Client
+	bucket string
+}
+
+// Open returns a Bucket for a URL that ParseURL accepts. Credentials come
+// from the standard AWS chain. It does not contact the server.
+func Open(ctx context.Context, rawURL string) (*Bucket, error) {
+	c, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return OpenConfig(ctx, c)
+}
+
+// OpenConfig returns a Bucket for c. It does not contact the server.
+func OpenConfig(ctx context.Context, c Config) (*Bucket, error) {
+	if c.Bucket == "" {
+		return nil, errors.New("s3: no bucket name")
+	}
+	client, err := NewClient(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return &Bucket{client: client, bucket: c.Bucket}, nil
+}
+
+// Put reads the size bytes of r into memory and stores them with one
+// PutObject, which S3 makes visible only complete, along with contentType
+// and CacheControl. A negative size or one above MaxObjectSize is EINVALID;
+// r ending before size bytes is an error.
+func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
+	if size < 0 || size > MaxObjectSize {
+		return portrait.Errorf(portrait.EINVALID, "Invalid object size %d.", size)
+	}
+	body := make([]byte, size)
+	if _, err := io.ReadFull(ctxReader{ctx, r}, body); err != nil {
+		return fmt.Errorf("s3: put %s: read body: %w", key, err)
+	}
+	_, err := b.client.PutObject(ctx, &awss3.PutObjectInput{
+		Bucket:        aws.String(b.bucket),
+		Key:           aws.String(key),
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(size),
+		ContentType:   aws.String(contentType),
+		CacheControl:  aws.String(CacheControl),
+	})
+	if err != nil {
+		return fmt.Errorf("s3: put %s: %w", key, err)
+	}
+	return nil
+}
+
+// Open reads the whole object into memory and returns a reader on it. It
+// returns ENOTFOUND for a missing object, and an error for one larger than
+// MaxObjectSize.
+func (b *Bucket) Open(ctx context.Context, key string) (io.ReadSeekCloser, portrait.ObjectInfo, error) {
+	if key == "" {
+		return nil, portrait.ObjectInfo{}, errNotFound()
+	}
+	out, err := b.client.GetObject(ctx, &awss3.GetObjectInput{
+		Bucket: aws.String(b.bucket),
+		Key:    aws.String(key),
+	})
+	if isNotFound(err) {
+		return nil, portrait.ObjectInfo{}, errNotFound()
+	} else if err != nil {
+		return nil, portrait.ObjectInfo{}, fmt.Errorf("s3: open %s: %w", key, err)
+	}
+	defer out.Body.Close()
+	data, err := readAll(out.Body, aws.ToInt64(out.ContentLength), MaxObjectSize)
+	if err != nil {
+		return nil, portrait.ObjectInfo{}, fmt.Errorf("s3: open %s: %w", key, err)
+	}
+	info := portrait.ObjectInfo{
+		Key:         key,
+		Size:        int64(len(data)),
+		ContentType: aws.ToString(out.ContentType),
+		ModTime:     aws.ToTime(out.LastModified),
+		ETag:        quoteETag(aws.ToString(out.ETag)),
+	}
+	return readSeekCloser{bytes.NewReader(data)}, info, nil
+}
+
+// readAll reads body, of announced length n (-1 or 0 if unknown), up to
+// limit bytes.
+func readAll(body io.Reader, n, limit int64) ([]byte, error) {
+	if n > limit {
+		return nil, fmt.Errorf("object of %d bytes exceeds %d", n, limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = fmt.Errorf("object exceeds %d bytes", limit)
+	}
+	return data, err
+}
+
+// Delete removes the object. A missing object is not an error.
+func (b *Bucket) Delete(ctx context.Context, key string) error {
+	_, err := b.client.DeleteObject(ctx, &awss3.DeleteObjectInput{
+		Bucket: aws.String(b.bucket),
+		Key:    aws.String(key),
+	})
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("s3: delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// List pages through the objects whose key starts with prefix. S3 lists no
+// content types, so the ObjectInfo's ContentType is derived from the key's
+// extension, which Portrait's keys carry.
+func (b *Bucket) List(ctx context.Context, prefix string, fn func(portrait.ObjectInfo) error) error {
+	p := awss3.NewListObjectsV2Paginator(b.client, &awss3.ListObjectsV2Input{
+		Bucket: aws.String(b.bucket),
+		Prefix: aws.String(prefix),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("s3: list %s: %w", prefix, err)
+		}
+		for _, o := range page.Contents {
+			if err := fn(listedInfo(o)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// listedInfo describes the listed object o.
+func listedInfo(o types.Object) portrait.ObjectInfo {
+	key := aws.ToString(o.Key)
+	return portrait.ObjectInfo{
+		Key:         key,
+		Size:        aws.ToInt64(o.Size),
+		ContentType: contentType(key),
+		ModTime:     aws.ToTime(o.LastModified),
+		ETag:        quoteETag(aws.ToString(o.ETag)),
+	}
+}
+
+// contentType returns the media type of key's extension, or
+// application/octet-stream for an unknown one.
+func contentType(key string) string {
+	switch strings.ToLower(path.Ext(key)) {
+	case ".jpg", ".jpeg":
+		return "image/jpeg"
+	case ".png":
+		return "image/png"
+	case ".gif":
+		return "image/gif"
+	case ".webp":
+		return "image/webp"
+	default:
+		return "application/octet-stream"
+	}
+}
+
+// quoteETag returns etag quoted as in HTTP; some servers send it bare.
+func quoteETag(etag string) string {
+	if etag == "" || strings.HasPrefix(etag, `"`) || strings.HasPrefix(etag, `W/"`) {
+		return etag
+	}
+	return `"` + etag + `"`
+}
+
+// isNotFound reports whether err says that the object does not exist: S3's
+// NoSuchKey or NotFound code, or a 404 status other than NoSuchBucket (a
+// missing bucket is a configuration error, not a missing image).
+func isNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	var nsk *types.NoSuchKey
+	var nf *types.NotFound
+	if errors.As(err, &nsk) || errors.As(err, &nf) {
+		return true
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "NoSuchKey", "NotFound":
+			return true
+		case "NoSuchBucket":
+			return false
+		}
+	}
+	var resp *smithyhttp.ResponseError
+	return errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusNotFound
+}
+
+func errNotFound() error { return portrait.Errorf(portrait.ENOTFOUND, "Image not found.") }
+
+// readSeekCloser is an in-memory object; Close does nothing.
+type readSeekCloser struct{ *bytes.Reader }
+
+func (readSeekCloser) Close() error { return nil }
+
+// ctxReader reads from r until ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
