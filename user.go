@@ -51,6 +51,11 @@ type UserStore interface {
 	// new version, or ENOTFOUND.
 	RevokeTokens(ctx context.Context, id string) (int64, error)
 
+	// SetPassword replaces the user's password hash and, in the same
+	// transaction, raises TokenVersion by one, revoking every token issued
+	// before. It returns the new version, or ENOTFOUND.
+	SetPassword(ctx context.Context, id, passwordHash string) (int64, error)
+
 	// SetImage makes key (or "" for none) the user's image in one
 	// transaction that locks the user's row. The previous key, if any and
 	// different from key, is recorded as a pending deletion in that same

@@ -18,6 +18,8 @@ func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
 	mux.Handle("/auth/login", methodNotAllowed(log, "POST"))
 	mux.Handle("POST /auth/logout", auth(handleLogout(log, cfg.Users)))
 	mux.Handle("/auth/logout", methodNotAllowed(log, "POST"))
+	mux.Handle("POST /auth/password", auth(handleChangePassword(log, cfg.Users, cfg.Passwords)))
+	mux.Handle("/auth/password", methodNotAllowed(log, "POST"))
 
 	mux.Handle("GET /users/me", auth(handleMe(urls)))
 	mux.Handle("/users/me", methodNotAllowed(log, "GET"))

@@ -223,3 +223,45 @@ func handleLogout(log *slog.Logger, users portrait.UserStore) http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
+
+type passwordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// handleChangePassword replaces the user's password after checking the
+// current one, and revokes every token of the user, the one used included.
+func handleChangePassword(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req passwordRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		if err := changePassword(r.Context(), users, passwords, currentUser(r.Context()), req); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func changePassword(ctx context.Context, users portrait.UserStore, passwords *argon2id.Hasher, u *portrait.User, req passwordRequest) error {
+	if utf8.RuneCountInString(req.NewPassword) < minPasswordChars || len(req.NewPassword) > maxPasswordBytes {
+		return &validationError{err: portrait.Errorf(portrait.EVALIDATION, "Some fields are invalid: new_password."),
+			Fields: []fieldError{{"new_password", "must be at least 8 characters and at most 1024 bytes"}}}
+	}
+	ok, _, err := passwords.Verify(ctx, req.CurrentPassword, u.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return portrait.Errorf(portrait.EINVALIDCREDENTIALS, "The current password is incorrect.")
+	}
+	hash, err := passwords.Hash(ctx, req.NewPassword)
+	if err != nil {
+		return err
+	}
+	_, err = users.SetPassword(ctx, u.ID, hash)
+	return err
+}

@@ -69,6 +69,24 @@ func (s *Store) RevokeTokens(ctx context.Context, id string) (int64, error) {
 	return version, tx.Commit(ctx)
 }
 
+// SetPassword replaces the user's password hash and raises its token
+// version in one transaction; it returns the new version, or ENOTFOUND.
+func (s *Store) SetPassword(ctx context.Context, id, passwordHash string) (int64, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(ctx)
+	version, err := revokeTokens(ctx, tx, id, s.now())
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, passwordHash); err != nil {
+		return 0, err
+	}
+	return version, tx.Commit(ctx)
+}
+
 // SetImage makes key ("" for none) the user's image and returns the updated
 // user and the previous key, or ENOTFOUND. The transaction locks the user's
 // row (SELECT … FOR UPDATE) before reading the previous key, so concurrent

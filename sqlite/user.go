@@ -68,6 +68,24 @@ func (s *Store) RevokeTokens(ctx context.Context, id string) (int64, error) {
 	return version, tx.Commit()
 }
 
+// SetPassword replaces the user's password hash and raises its token
+// version in one transaction; it returns the new version, or ENOTFOUND.
+func (s *Store) SetPassword(ctx context.Context, id, passwordHash string) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	version, err := revokeTokens(ctx, tx, id, s.now())
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, id); err != nil {
+		return 0, err
+	}
+	return version, tx.Commit()
+}
+
 // SetImage makes key ("" for none) the user's image and returns the updated
 // user and the previous key, or ENOTFOUND. The previous key, if any and
 // different from key, is recorded as a pending deletion in the same

@@ -53,6 +53,9 @@ var groups = []struct {
 	{"RevokeTokens", []testCase{
 		{"Increments", testRevokeTokens},
 	}},
+	{"SetPassword", []testCase{
+		{"ReplacesHashAndRevokes", testSetPassword},
+	}},
 	{"SetImage", []testCase{
 		{"First", testSetFirstImage},
 		{"Replace", testReplaceImage},
@@ -176,6 +179,7 @@ func testNotFound(t *testing.T, s portrait.UserStore) {
 		"UserByEmail":  func() error { _, err := s.UserByEmail(t.Context(), "nope@example.com"); return err },
 		"RevokeTokens": func() error { _, err := s.RevokeTokens(t.Context(), "nope"); return err },
 		"SetImage":     func() error { _, _, err := s.SetImage(t.Context(), "nope", "k"); return err },
+		"SetPassword":  func() error { _, err := s.SetPassword(t.Context(), "nope", "h"); return err },
 		"DeleteUser":   func() error { return s.DeleteUser(t.Context(), "nope") },
 	}
 	for name, call := range calls {
@@ -185,6 +189,18 @@ func testNotFound(t *testing.T, s portrait.UserStore) {
 	}
 	assertPending(t, s, nil)
 	assertReferenced(t, s, "k", false)
+}
+
+func testSetPassword(t *testing.T, s portrait.UserStore) {
+	mustCreate(t, s, newUser("u1", "ada@example.com"))
+	version, err := s.SetPassword(t.Context(), "u1", "new-hash")
+	if err != nil || version != 1 {
+		t.Fatalf("SetPassword = %d, %v; want 1, nil", version, err)
+	}
+	u, err := s.UserByID(t.Context(), "u1")
+	if err != nil || u.PasswordHash != "new-hash" || u.TokenVersion != 1 {
+		t.Fatalf("after SetPassword: %+v, %v; want the new hash at version 1", u, err)
+	}
 }
 
 func testRevokeTokens(t *testing.T, s portrait.UserStore) {

@@ -1,0 +1,352 @@
+// Package avatar turns an untrusted uploaded file into a safe square avatar.
+//
+// The type is decided from the file's bytes, the dimensions are read from
+// the header and bounded before anything large is allocated, decoding is
+// admitted against a shared memory budget, the image is turned upright
+// (Exif orientation), centre-cropped to a square, shrunk, and re-encoded from
+// its pixels alone, which drops all metadata and any trailing payload.
+package avatar
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"math"
+	"runtime"
+	"time"
+
+	"golang.org/x/image/webp"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/portraitsvc/portrait"
+)
+
+// Defaults of Config.
+const (
+	DefaultSize         = 512
+	DefaultMaxPixels    = 64_000_000
+	DefaultMaxSide      = 16384
+	DefaultMemoryBudget = 256 << 20
+	DefaultMaxWait      = 10 * time.Second
+	DefaultJPEGQuality  = 85
+)
+
+// Config tunes a Processor. Zero fields take the defaults above.
+type Config struct {
+	// Size is the side in pixels of the avatar. Smaller images are not
+	// enlarged: they keep their smaller square side.
+	Size int
+	// MaxPixels and MaxSide bound the declared dimensions of an upload;
+	// larger ones are refused with EIMAGETOOLARGE before decoding.
+	MaxPixels int64
+	MaxSide   int
+	// MemoryBudget is how many bytes of decode memory may be in use at once
+	// across all calls of Process. An image whose estimate alone exceeds it
+	// is refused with EIMAGETOOLARGE.
+	MemoryBudget int64
+	// Workers is the number of decodes that may run at once; the default is
+	// runtime.GOMAXPROCS(0).
+	Workers int
+	// MaxWait is how long Process waits for memory and a worker before it
+	// gives up with EOVERLOADED.
+	MaxWait time.Duration
+	// JPEGQuality is the quality (1–100) of opaque avatars.
+	JPEGQuality int
+}
+
+// withDefaults returns c with every zero or negative field set to its default.
+func (c Config) withDefaults() Config {
+	if c.Size <= 0 {
+		c.Size = DefaultSize
+	}
+	if c.MaxPixels <= 0 {
+		c.MaxPixels = DefaultMaxPixels
+	}
+	if c.MaxSide <= 0 {
+		c.MaxSide = DefaultMaxSide
+	}
+	if c.MemoryBudget <= 0 {
+		c.MemoryBudget = DefaultMemoryBudget
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.MaxWait <= 0 {
+		c.MaxWait = DefaultMaxWait
+	}
+	if c.JPEGQuality <= 0 || c.JPEGQuality > 100 {
+		c.JPEGQuality = DefaultJPEGQuality
+	}
+	return c
+}
+
+// Avatar is a processed image: square, at most Config.Size a side, without
+// metadata.
+type Avatar struct {
+	Data        []byte
+	ContentType string // "image/jpeg" or "image/png"
+	Ext         string // "jpg" or "png"
+	Width       int
+	Height      int
+}
+
+// Processor makes avatars. It is safe for concurrent use; all calls share
+// its memory budget and worker slots.
+type Processor struct {
+	cfg     Config
+	memory  *semaphore.Weighted
+	workers *semaphore.Weighted
+	// admitted, if set, is called after a call has been admitted and before
+	// it decodes; tests use it to hold capacity deterministically.
+	admitted func()
+}
+
+// New returns a Processor for cfg (zero fields take defaults).
+func New(cfg Config) *Processor {
+	cfg = cfg.withDefaults()
+	return &Processor{
+		cfg:     cfg,
+		memory:  semaphore.NewWeighted(cfg.MemoryBudget),
+		workers: semaphore.NewWeighted(int64(cfg.Workers)),
+	}
+}
+
+// upload is what Process knows about a file before decoding it.
+type upload struct {
+	format      format
+	config      image.Config
+	orientation int
+	cost        int64 // bytes of memory reserved for decoding and resizing
+}
+
+// Process reads an uploaded file from its start and returns its avatar.
+// Errors are *portrait.Error with code EEMPTYFILE, EUNSUPPORTEDIMAGE,
+// ECORRUPTIMAGE, EIMAGETOOLARGE or EOVERLOADED (RetryAfter set); ctx.Err()
+// if ctx ends first; or a plain error if r fails to read or seek.
+func (p *Processor) Process(ctx context.Context, r io.ReadSeeker) (*Avatar, error) {
+	up, err := p.inspect(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	release, err := p.admit(ctx, up.cost)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if p.admitted != nil {
+		p.admitted()
+	}
+	img, err := decode(ctx, r, up)
+	if err != nil {
+		return nil, err
+	}
+	return encode(orient(square(img, p.cfg.Size), up.orientation), p.cfg.JPEGQuality)
+}
+
+// inspect identifies the format of r, reads its header and dimensions, and
+// checks them against the limits, all without decoding pixels.
+func (p *Processor) inspect(ctx context.Context, r io.ReadSeeker) (*upload, error) {
+	f, err := sniff(r)
+	if err != nil {
+		return nil, err
+	}
+	h, err := readHeader(ctx, r, f)
+	if err != nil {
+		return nil, err
+	}
+	if h.animated {
+		return nil, portrait.Errorf(portrait.EUNSUPPORTEDIMAGE, "Animated WebP images are not supported.")
+	}
+	if h.width > 0 {
+		if err := p.checkDims(h.width, h.height); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := decodeConfig(ctx, r, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkDims(cfg.Width, cfg.Height); err != nil {
+		return nil, err
+	}
+	up := &upload{format: f, config: cfg, orientation: orientation(h.exif)}
+	up.cost = decodeCost(f, cfg, h) + resizeCost(p.cfg.Size)
+	if up.cost > p.cfg.MemoryBudget {
+		return nil, portrait.Errorf(portrait.EIMAGETOOLARGE,
+			"The image is %d×%d pixels, too large to process in this format.", cfg.Width, cfg.Height)
+	}
+	return up, nil
+}
+
+// checkDims returns EIMAGETOOLARGE if a w×h image exceeds MaxSide or
+// MaxPixels, and ECORRUPTIMAGE if it has no pixels.
+func (p *Processor) checkDims(w, h int) error {
+	if w <= 0 || h <= 0 {
+		return errCorrupt()
+	}
+	if w > p.cfg.MaxSide || h > p.cfg.MaxSide || int64(w)*int64(h) > p.cfg.MaxPixels {
+		return portrait.Errorf(portrait.EIMAGETOOLARGE,
+			"The image is %d×%d pixels; at most %d pixels and %d on a side are accepted.",
+			w, h, p.cfg.MaxPixels, p.cfg.MaxSide)
+	}
+	return nil
+}
+
+// admit waits at most MaxWait for a worker slot and cost bytes of the
+// memory budget. It returns the function that gives them back, or
+// ctx.Err() if ctx ended, or EOVERLOADED.
+func (p *Processor) admit(ctx context.Context, cost int64) (release func(), err error) {
+	wait, cancel := context.WithTimeout(ctx, p.cfg.MaxWait)
+	defer cancel()
+	if err := p.workers.Acquire(wait, 1); err != nil {
+		return nil, p.busy(ctx)
+	}
+	if err := p.memory.Acquire(wait, cost); err != nil {
+		p.workers.Release(1)
+		return nil, p.busy(ctx)
+	}
+	return func() {
+		p.memory.Release(cost)
+		p.workers.Release(1)
+	}, nil
+}
+
+// busy returns ctx's error if it has one, and EOVERLOADED otherwise.
+func (p *Processor) busy(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return &portrait.Error{
+		Code:       portrait.EOVERLOADED,
+		Message:    "The server is busy processing other images. Please try again shortly.",
+		RetryAfter: max(1, int(math.Ceil(p.cfg.MaxWait.Seconds()))),
+	}
+}
+
+// decodeConfig reads the dimensions and colour model of r without decoding
+// its pixels.
+func decodeConfig(ctx context.Context, r io.ReadSeeker, f format) (cfg image.Config, err error) {
+	err = guarded(ctx, r, func(br io.Reader) (err error) {
+		cfg, err = f.decodeConfig(br)
+		return err
+	})
+	return cfg, err
+}
+
+// decode decodes the image of r, which inspect described as up. The image
+// never extends beyond the dimensions up declared.
+func decode(ctx context.Context, r io.ReadSeeker, up *upload) (img image.Image, err error) {
+	err = guarded(ctx, r, func(br io.Reader) (err error) {
+		img, err = up.format.decode(br)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	b := img.Bounds()
+	if b.Empty() || b.Dx() > up.config.Width || b.Dy() > up.config.Height {
+		return nil, errCorrupt()
+	}
+	return img, nil
+}
+
+// guarded runs fn on the contents of r from its start. It turns a panic of
+// fn into ECORRUPTIMAGE, stops reading once ctx ends (returning ctx.Err()),
+// returns read errors of r as they are, and maps other errors of fn with
+// decodeError.
+func guarded(ctx context.Context, r io.ReadSeeker, fn func(io.Reader) error) (err error) {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("avatar: seek upload: %w", err)
+	}
+	gr := &guardedReader{ctx: ctx, r: r}
+	defer func() {
+		if v := recover(); v != nil {
+			err = errCorrupt()
+		}
+	}()
+	if err := fn(bufio.NewReaderSize(gr, 64<<10)); err != nil {
+		if gr.err != nil {
+			return gr.err
+		}
+		return decodeError(err)
+	}
+	return nil
+}
+
+// guardedReader reads from r until ctx ends, and records in err why reading
+// stopped when the reason is not the data: ctx's error or a read error of r.
+type guardedReader struct {
+	ctx context.Context
+	r   io.Reader
+	err error
+}
+
+func (g *guardedReader) Read(b []byte) (int, error) {
+	if err := g.ctx.Err(); err != nil {
+		g.err = err
+		return 0, err
+	}
+	n, err := g.r.Read(b)
+	if err != nil && err != io.EOF {
+		g.err = fmt.Errorf("avatar: read upload: %w", err)
+	}
+	return n, err
+}
+
+// decodeError maps an error of a decoder to EUNSUPPORTEDIMAGE for valid
+// JPEG features that Go does not implement (arithmetic coding, lossless,
+// 12-bit), and to ECORRUPTIMAGE for everything else: every other decoder
+// rejects only data that breaks its format's rules.
+func decodeError(err error) error {
+	var pe *portrait.Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	var unsupported jpeg.UnsupportedError
+	if errors.As(err, &unsupported) {
+		return portrait.Errorf(portrait.EUNSUPPORTEDIMAGE,
+			"This kind of JPEG (arithmetic-coded, lossless or 12-bit) is not supported.")
+	}
+	return errCorrupt()
+}
+
+// errCorrupt is the error for data that breaks its image format's rules.
+func errCorrupt() error {
+	return portrait.Errorf(portrait.ECORRUPTIMAGE, "The image is corrupt or truncated.")
+}
+
+// decode decodes a whole image of format f (only the first frame of a GIF).
+func (f format) decode(r io.Reader) (image.Image, error) {
+	switch f {
+	case formatJPEG:
+		return jpeg.Decode(r)
+	case formatPNG:
+		return png.Decode(r)
+	case formatGIF:
+		return gif.Decode(r)
+	case formatWebP:
+		return webp.Decode(r)
+	}
+	return nil, errUnsupported()
+}
+
+// decodeConfig reads the dimensions and colour model of an image of format f.
+func (f format) decodeConfig(r io.Reader) (image.Config, error) {
+	switch f {
+	case formatJPEG:
+		return jpeg.DecodeConfig(r)
+	case formatPNG:
+		return png.DecodeConfig(r)
+	case formatGIF:
+		return gif.DecodeConfig(r)
+	case formatWebP:
+		return webp.DecodeConfig(r)
+	}
+	return image.Config{}, errUnsupported()
+}

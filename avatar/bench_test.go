@@ -1,0 +1,96 @@
+package avatar
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"testing"
+)
+
+// photo returns a synthetic w×h photograph-like YCbCr 4:2:0 image:
+// gradients, waves and fine texture, so that JPEG has detail to encode.
+func photo(w, h int) *image.YCbCr {
+	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	for y := range h {
+		for x := range w {
+			v := 110 + 50*math.Sin(float64(x)/37) + 40*math.Cos(float64(y)/23) + float64((x*y)%23)
+			m.Y[y*m.YStride+x] = uint8(v)
+		}
+	}
+	for y := range (h + 1) / 2 {
+		for x := range (w + 1) / 2 {
+			m.Cb[y*m.CStride+x] = uint8(x * 510 / w)
+			m.Cr[y*m.CStride+x] = uint8(y * 510 / h)
+		}
+	}
+	return m
+}
+
+func benchJPEG(b *testing.B, w, h int) []byte {
+	b.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, photo(w, h), &jpeg.Options{Quality: 90}); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func benchProcess(b *testing.B, data []byte) {
+	b.Helper()
+	p := New(Config{})
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Process(context.Background(), bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkProcess800x600JPEG(b *testing.B) { benchProcess(b, benchJPEG(b, 800, 600)) }
+
+func BenchmarkProcess12MPJPEG(b *testing.B) { benchProcess(b, benchJPEG(b, 4032, 3024)) }
+
+// BenchmarkDecodeOnly12MP is the floor of BenchmarkProcess12MPJPEG:
+// image/jpeg decoding the same file and nothing else.
+func BenchmarkDecodeOnly12MP(b *testing.B) {
+	data := benchJPEG(b, 4032, 3024)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchPNG encodes an w×h PNG of the photo, with a transparent band if
+// transparent (so that the avatar is a PNG too).
+func benchPNG(b *testing.B, w, h int, transparent bool) []byte {
+	b.Helper()
+	src := photo(w, h)
+	m := image.NewNRGBA(src.Rect)
+	for y := range h {
+		for x := range w {
+			r, g, bb, _ := src.At(x, y).RGBA()
+			a := uint8(0xff)
+			if transparent && (x+y)%200 < 60 {
+				a = 0x30
+			}
+			i := m.PixOffset(x, y)
+			m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = uint8(r>>8), uint8(g>>8), uint8(bb>>8), a
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, m); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func BenchmarkProcess800x600PNG(b *testing.B) { benchProcess(b, benchPNG(b, 800, 600, false)) }
+
+func BenchmarkProcess2000x1500PNGAlpha(b *testing.B) { benchProcess(b, benchPNG(b, 2000, 1500, true)) }
