@@ -33,6 +33,10 @@ type config struct {
 	DecodeWait     time.Duration
 	TokenTTL       time.Duration
 
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	ShutdownTimeout   time.Duration
+
 	GCInterval    time.Duration
 	GCGrace       time.Duration
 	DeletionRetry time.Duration
@@ -63,6 +67,9 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&cfg.DecodeWorkers, "decode-workers", 0, "most images decoded at once (default the number of CPUs)")
 	fs.DurationVar(&cfg.DecodeWait, "decode-wait", 10*time.Second, "longest wait for decode capacity before 503")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of an access token")
+	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest time to receive a request's headers")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", 2*time.Minute, "longest time to receive a whole request, body included (slow uploads get 408)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", time.Minute, "how long a graceful shutdown waits for requests in flight")
 	fs.DurationVar(&cfg.GCInterval, "gc-interval", 10*time.Minute, "period of the background sweep for orphaned images (0 = off)")
 	fs.DurationVar(&cfg.GCGrace, "gc-grace", time.Hour, "age before an unreferenced image may be swept")
 	fs.DurationVar(&cfg.DeletionRetry, "deletion-retry", 30*time.Second, "period of the retry of pending image deletions")

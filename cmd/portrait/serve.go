@@ -64,7 +64,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go a.retryDeletions(ctx)
 	go a.sweepPeriodically(ctx)
 	a.log.Info("portrait serving", "addr", l.Addr().String(), "public_url", cfg.PublicURL)
-	return serveUntilDone(ctx, a.log, newServer(h), l)
+	return serveUntilDone(ctx, a.log, newServer(cfg, h), l, cfg.ShutdownTimeout)
 }
 
 // handler builds the HTTP API on the app's backends.
@@ -93,12 +93,12 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 
 // newServer sets every timeout, so that slow or idle clients cannot hold
 // connections without bound.
-func newServer(h http.Handler) *http.Server {
+func newServer(cfg *config, h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		WriteTimeout:      3 * time.Minute,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.ReadTimeout + time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
@@ -106,7 +106,7 @@ func newServer(h http.Handler) *http.Server {
 
 // serveUntilDone serves on l until ctx ends, then shuts down gracefully:
 // it stops accepting and lets in-flight requests (uploads) finish.
-func serveUntilDone(ctx context.Context, log *slog.Logger, srv *http.Server, l net.Listener) error {
+func serveUntilDone(ctx context.Context, log *slog.Logger, srv *http.Server, l net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {
@@ -115,7 +115,7 @@ func serveUntilDone(ctx context.Context, log *slog.Logger, srv *http.Server, l n
 	case <-ctx.Done():
 	}
 	log.Info("shutting down; waiting for requests in flight")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
