@@ -38,6 +38,9 @@ func (a *app) sweepPeriodically(ctx context.Context) {
 			return
 		case <-time.After(a.cfg.GCInterval + jitter):
 		}
+		if _, err := a.tempDir(); err != nil {
+			a.log.Warn("could not clean the temporary folder", "err", err)
+		}
 		rep, err := a.images.Sweep(ctx, a.cfg.GCGrace)
 		a.log.Info("swept orphaned images", "scanned", rep.Scanned, "deleted", rep.Deleted,
 			"retried", rep.Retried, "failures", rep.Failures, "err", err)

@@ -103,7 +103,9 @@ func assertCleanImage(t *testing.T, r reply, userID string) {
 	}
 }
 
-func file(data []byte) []part { return []part{{"file", "upload.bin", "application/octet-stream", data}} }
+func file(data []byte) []part {
+	return []part{{"file", "upload.bin", "application/octet-stream", data}}
+}
 
 func hundredsOfParts(jpg []byte) []part {
 	parts := make([]part, 300)

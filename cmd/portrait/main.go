@@ -41,11 +41,12 @@ PORTRAIT_DATA_DIR, and so on. Run 'portrait <command> --help' for its flags.
 // run is the whole program: main only wires it to the process. It returns
 // flag.ErrHelp after printing help.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, usage)
-		if len(args) == 0 {
-			return errors.New("no command given")
-		}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printHelp(stdout)
 		return flag.ErrHelp
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
@@ -61,4 +62,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
+}
+
+// printHelp prints the commands and the flags shared by serve, migrate and gc.
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, usage)
+	fmt.Fprintln(w, "\nFlags of serve, migrate and gc:")
+	fs := newFlagSet("portrait", &config{}, w)
+	fs.PrintDefaults()
 }

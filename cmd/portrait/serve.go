@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/portraitsvc/portrait"
@@ -61,10 +62,35 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	go a.retryDeletions(ctx)
-	go a.sweepPeriodically(ctx)
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	bg.Go(func() { a.retryDeletions(bgCtx) })
+	bg.Go(func() { a.sweepPeriodically(bgCtx) })
+	defer bg.Wait()
+	defer stopBackground()
 	a.log.Info("portrait serving", "addr", l.Addr().String(), "public_url", cfg.PublicURL)
 	return serveUntilDone(ctx, a.log, newServer(cfg, h), l, cfg.ShutdownTimeout)
+}
+
+// tempDir returns the folder of uploads being received, after removing the
+// files that no request can still be using (left by a crash): those older
+// than the longest a request may take.
+func (a *app) tempDir() (string, error) {
+	dir := filepath.Join(a.cfg.DataDir, "tmp")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	cutoff := time.Now().Add(-2*a.cfg.ReadTimeout - a.cfg.DecodeWait - time.Minute)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && info.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	return dir, nil
 }
 
 // handler builds the HTTP API on the app's backends.
@@ -74,8 +100,8 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp := filepath.Join(cfg.DataDir, "tmp")
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
+	tmp, err := a.tempDir()
+	if err != nil {
 		return nil, err
 	}
 	return phttp.NewHandler(ctx, phttp.Config{

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigFromFlagsAndEnvironment(t *testing.T) {
+	env := map[string]string{
+		"PORTRAIT_ADDR":             "127.0.0.1:9999",
+		"PORTRAIT_MAX_UPLOAD_BYTES": "1024",
+		"PORTRAIT_TOKEN_TTL":        "15m",
+		"PORTRAIT_DATA_DIR":         "/from/env",
+	}
+	cfg, err := parseConfig("serve", []string{"--data-dir", "/from/flag"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != "/from/flag" {
+		t.Errorf("DataDir %q: a flag on the command line must win over the environment", cfg.DataDir)
+	}
+	if cfg.Addr != "127.0.0.1:9999" || cfg.MaxUploadBytes != 1024 || cfg.TokenTTL != 15*time.Minute {
+		t.Errorf("environment not applied: %+v", cfg)
+	}
+	if cfg.PublicURL != "http://127.0.0.1:9999" || cfg.ImageBaseURL != cfg.PublicURL {
+		t.Errorf("PublicURL %q, ImageBaseURL %q: want both derived from the address", cfg.PublicURL, cfg.ImageBaseURL)
+	}
+}
+
+func TestConfigRejectsBadValues(t *testing.T) {
+	_, err := parseConfig("serve", nil, func(k string) string {
+		if k == "PORTRAIT_MAX_PIXELS" {
+			return "lots"
+		}
+		return ""
+	}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "PORTRAIT_MAX_PIXELS") {
+		t.Fatalf("err = %v, want one naming PORTRAIT_MAX_PIXELS", err)
+	}
+}
+
+func TestSharedDatabaseRequiresSecret(t *testing.T) {
+	cfg := &config{DatabaseURL: "postgres://db/portrait", DataDir: t.TempDir()}
+	if _, err := tokenIssuer(cfg, discardLogger()); err == nil || !strings.Contains(err.Error(), "PORTRAIT_JWT_SECRET") {
+		t.Fatalf("err = %v: a node of a shared deployment must not invent its own secret", err)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	if err := run(t.Context(), []string{"frobnicate"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
