@@ -34,10 +34,12 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
-// statusRecorder remembers the status a handler wrote.
+// statusRecorder remembers the status a handler wrote, and the error
+// code if writeError answered.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	code   string
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -57,9 +59,9 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// withLogging logs one line per request, and turns a panic into a logged
-// 500 instead of a dropped connection.
-func withLogging(log *slog.Logger, next http.Handler) http.Handler {
+// withLogging logs one line per request and records its metrics, and
+// turns a panic into a logged 500 instead of a dropped connection.
+func withLogging(log *slog.Logger, metrics *Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
@@ -70,8 +72,13 @@ func withLogging(log *slog.Logger, next http.Handler) http.Handler {
 				}
 				writeError(rec, r, log, fmt.Errorf("panic: %v", v))
 			}
+			d := time.Since(start)
+			metrics.observe(r.Pattern, rec.status, d)
+			if rec.code != "" {
+				metrics.errorCode(rec.code)
+			}
 			log.Info("request", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
+				"status", rec.status, "code", rec.code, "duration_ms", d.Milliseconds())
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -71,6 +71,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.code = code
+	}
 	id := requestID(r.Context())
 	if status >= 500 {
 		log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "code", code, "err", err)

@@ -24,6 +24,8 @@ type Config struct {
 	Tokens    *jwt.Issuer
 	Passwords *argon2id.Hasher
 	Log       *slog.Logger
+	// Metrics, if not nil, records Prometheus metrics of every request.
+	Metrics *Metrics
 
 	// ImageBaseURL is the base of the image URLs returned to clients, no
 	// trailing slash: this server's public URL, or a CDN's.
@@ -52,7 +54,7 @@ func NewHandler(ctx context.Context, cfg Config) (http.Handler, error) {
 	var h http.Handler = mux
 	h = withCORS(cfg.AllowedOrigins, h)
 	h = withSecurityHeaders(h)
-	h = withLogging(cfg.Log, h)
+	h = withLogging(cfg.Log, cfg.Metrics, h)
 	return withRequestID(h), nil
 }
 

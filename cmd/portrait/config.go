@@ -21,6 +21,7 @@ type config struct {
 	DatabaseURL  string
 	StorageURL   string
 	CORSOrigins  string
+	MetricsAddr  string
 	LogFormat    string
 	LogLevel     string
 
@@ -57,6 +58,7 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "postgres://… or sqlite:<path> (default sqlite in the data dir)")
 	fs.StringVar(&cfg.StorageURL, "storage-url", "", "s3://<bucket>?endpoint=…&region=…&path_style=true or file://<folder> (default the data dir)")
 	fs.StringVar(&cfg.CORSOrigins, "cors-origins", "", "comma-separated browser origins allowed by CORS, or *")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "listen address of the Prometheus /metrics endpoint, apart from the API (default: off)")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 16<<20, "largest accepted file, in bytes (413 above)")

@@ -188,3 +188,28 @@ func TestRestartKeepsSessionsAndImages(t *testing.T) {
 		t.Fatalf("image after restart: %s", r)
 	}
 }
+
+// TestMetrics: the /metrics endpoint, on its own address, counts requests
+// by route pattern (not raw path) and errors by code.
+func TestMetrics(t *testing.T) {
+	metricsAddr := freeAddr(t)
+	s := startServer(t, map[string]string{"PORTRAIT_METRICS_ADDR": metricsAddr})
+	a := s.newAccount(t)
+	s.uploadFile(t, a.token, photo(t, 32, 32))
+	s.upload(t, a.token, part{"avatar", "a.jpg", "", []byte("x")})
+	do(t, "GET", s.base+"/profileImages/"+a.id+"/missing.jpg", "", "", nil)
+	body := string(do(t, "GET", "http://"+metricsAddr+"/metrics", "", "", nil).body)
+	for _, want := range []string{
+		`portrait_http_requests_total{route="PATCH /users/image/upload",status="200"} 1`,
+		`portrait_http_requests_total{route="GET /profileImages/{key...}",status="404"} 1`,
+		`portrait_errors_total{code="missing_file"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if r := do(t, "GET", s.base+"/metrics", "", "", nil); r.status != 404 {
+		t.Errorf("/metrics is exposed on the public address: %d", r.status)
+	}
+}

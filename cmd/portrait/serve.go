@@ -13,6 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/portraitsvc/portrait"
 	"github.com/portraitsvc/portrait/argon2id"
 	"github.com/portraitsvc/portrait/avatar"
@@ -54,7 +58,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer a.store.Close()
-	h, err := a.handler(ctx)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	h, err := a.handler(ctx, phttp.NewMetrics(reg))
 	if err != nil {
 		return err
 	}
@@ -62,14 +68,34 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var metrics net.Listener
+	if cfg.MetricsAddr != "" {
+		if metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
+	stop := a.startBackground(ctx, metrics, reg)
+	defer stop()
+	a.log.Info("portrait serving", "addr", l.Addr().String(), "public_url", cfg.PublicURL)
+	return serveUntilDone(ctx, a.log, newServer(cfg, h), l, cfg.ShutdownTimeout)
+}
+
+// startBackground starts the deletion retries, the periodic sweep and, if
+// metrics is not nil, the /metrics server on it. The returned function
+// stops them and waits until they have.
+func (a *app) startBackground(ctx context.Context, metrics net.Listener, reg *prometheus.Registry) (stop func()) {
+	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
 	bg.Go(func() { a.retryDeletions(bgCtx) })
 	bg.Go(func() { a.sweepPeriodically(bgCtx) })
-	defer bg.Wait()
-	defer stopBackground()
-	a.log.Info("portrait serving", "addr", l.Addr().String(), "public_url", cfg.PublicURL)
-	return serveUntilDone(ctx, a.log, newServer(cfg, h), l, cfg.ShutdownTimeout)
+	if metrics != nil {
+		srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+		bg.Go(func() { serveUntilDone(bgCtx, a.log, srv, metrics, time.Second) })
+	}
+	return func() {
+		cancel()
+		bg.Wait()
+	}
 }
 
 // tempDir returns the folder of uploads being received, after removing the
@@ -94,7 +120,7 @@ func (a *app) tempDir() (string, error) {
 }
 
 // handler builds the HTTP API on the app's backends.
-func (a *app) handler(ctx context.Context) (http.Handler, error) {
+func (a *app) handler(ctx context.Context, metrics *phttp.Metrics) (http.Handler, error) {
 	cfg := a.cfg
 	tokens, err := tokenIssuer(cfg, a.log)
 	if err != nil {
@@ -105,7 +131,7 @@ func (a *app) handler(ctx context.Context) (http.Handler, error) {
 		return nil, err
 	}
 	return phttp.NewHandler(ctx, phttp.Config{
-		Users: a.store, Images: a.images, Bucket: a.bucket, Log: a.log, Tokens: tokens,
+		Users: a.store, Images: a.images, Bucket: a.bucket, Log: a.log, Tokens: tokens, Metrics: metrics,
 		Passwords: argon2id.New(argon2id.OWASP, 0),
 		Avatars: avatar.New(avatar.Config{MaxPixels: cfg.MaxPixels, MaxSide: cfg.MaxSide,
 			MemoryBudget: cfg.DecodeMemory, Workers: cfg.DecodeWorkers, MaxWait: cfg.DecodeWait}),
