@@ -2,9 +2,11 @@
 //
 // The type is decided from the file's bytes, the dimensions are read from
 // the header and bounded before anything large is allocated, decoding is
-// admitted against a shared memory budget, the image is turned upright
-// (Exif orientation), centre-cropped to a square, shrunk, and re-encoded from
-// its pixels alone, which drops all metadata and any trailing payload.
+// admitted against a shared memory budget, the image is centre-cropped to
+// a square and shrunk, then turned upright by its Exif orientation (the
+// eight orientations commute with a centred square crop and scaling, and
+// turning the small result is cheap), and re-encoded from its pixels
+// alone, which drops all metadata and any trailing payload.
 package avatar
 
 import (

@@ -9,14 +9,16 @@ import (
 )
 
 // encode writes img afresh, from its pixels alone, so that no metadata or
-// trailing bytes of the upload survive: as PNG if any pixel is not fully
-// opaque, and as JPEG of the given quality otherwise. Its only errors are
-// internal.
-func encode(img *image.RGBA, quality int) (*Avatar, error) {
+// trailing bytes of the upload survive: as PNG if it is an *image.RGBA
+// with any pixel not fully opaque, and as JPEG of the given quality
+// otherwise. Its only errors are internal.
+func encode(img image.Image, quality int) (*Avatar, error) {
 	var buf bytes.Buffer
-	a := &Avatar{Width: img.Rect.Dx(), Height: img.Rect.Dy()}
+	b := img.Bounds()
+	a := &Avatar{Width: b.Dx(), Height: b.Dy()}
+	buf.Grow(a.Width * a.Height / 2)
 	var err error
-	if opaque(img) {
+	if m, ok := img.(*image.RGBA); !ok || opaque(m) {
 		a.ContentType, a.Ext = "image/jpeg", "jpg"
 		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality})
 	} else {

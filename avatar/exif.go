@@ -64,30 +64,53 @@ func orientationValue(bo binary.ByteOrder, e []byte) int {
 	return int(v)
 }
 
-// orient returns img turned as Exif orientation o says the stored pixels
-// must be turned to be displayed upright: 2 mirrors, 3 rotates 180°, 4
-// flips, 5 transposes, 6 rotates 90° clockwise, 7 transverses, 8 rotates
-// 90° anticlockwise. For 1 or any other value it returns img itself. The
-// result's bounds start at (0,0); for 5–8 its sides are swapped.
-func orient(img *image.RGBA, o int) *image.RGBA {
+// orient returns img, an *image.RGBA or a 4:2:0 *image.YCbCr made by
+// square, turned as Exif orientation o says the stored pixels must be
+// turned to be displayed upright: 2 mirrors, 3 rotates 180°, 4 flips, 5
+// transposes, 6 rotates 90° clockwise, 7 transverses, 8 rotates 90°
+// anticlockwise. For 1, any other value, or another image type it returns
+// img itself. The result's bounds start at (0,0); for 5–8 its sides are
+// swapped.
+func orient(img image.Image, o int) image.Image {
 	if o < 2 || o > 8 {
 		return img
 	}
-	w, h := img.Rect.Dx(), img.Rect.Dy()
+	switch m := img.(type) {
+	case *image.RGBA:
+		w, h := m.Rect.Dx(), m.Rect.Dy()
+		pix, stride := turn(m.Pix[m.PixOffset(m.Rect.Min.X, m.Rect.Min.Y):], m.Stride, w, h, 4, o)
+		if o >= 5 {
+			w, h = h, w
+		}
+		return &image.RGBA{Pix: pix, Stride: stride, Rect: image.Rect(0, 0, w, h)}
+	case *image.YCbCr: // square, so only the planes move
+		n, c := m.Rect.Dx(), (m.Rect.Dx()+1)/2
+		t := *m
+		t.Y, t.YStride = turn(m.Y, m.YStride, n, n, 1, o)
+		t.Cb, t.CStride = turn(m.Cb, m.CStride, c, c, 1, o)
+		t.Cr, _ = turn(m.Cr, m.CStride, c, c, 1, o)
+		return &t
+	}
+	return img
+}
+
+// turn returns the w×h plane of bpp-byte pixels pix, rows stride bytes
+// apart, turned as orientation o (2–8) says, and its stride.
+func turn(pix []uint8, stride, w, h, bpp, o int) ([]uint8, int) {
 	dw, dh := w, h
 	if o >= 5 {
 		dw, dh = h, w
 	}
-	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	dst := make([]uint8, dw*dh*bpp)
 	for dy := range dh {
-		row := dst.Pix[dy*dst.Stride : dy*dst.Stride+4*dw]
+		row := dst[dy*dw*bpp : (dy+1)*dw*bpp]
 		for dx := range dw {
 			sx, sy := sourceOf(o, dx, dy, w, h)
-			i := img.PixOffset(img.Rect.Min.X+sx, img.Rect.Min.Y+sy)
-			copy(row[4*dx:4*dx+4], img.Pix[i:i+4])
+			i := sy*stride + sx*bpp
+			copy(row[dx*bpp:dx*bpp+bpp], pix[i:i+bpp])
 		}
 	}
-	return dst
+	return dst, dw * bpp
 }
 
 // sourceOf returns the pixel of a w×h stored image that lands at (dx, dy)

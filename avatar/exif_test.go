@@ -20,7 +20,7 @@ func exifTIFF(bigEndian bool, o uint16) []byte {
 	b = bo.AppendUint32(b, 8)
 	b = bo.AppendUint16(b, 2)
 	b = appendEntry(bo, b, 0x0131, 2, 4, 0x41424300) // Software "ABC"
-	v := uint32(o) // a SHORT is left-justified in the 4-byte value field
+	v := uint32(o)                                   // a SHORT is left-justified in the 4-byte value field
 	if bigEndian {
 		v <<= 16
 	}
@@ -129,14 +129,14 @@ func TestOrient(t *testing.T) {
 		src.SetRGBA(10+i%3, 20+i/3, color.RGBA{uint8(i), 0, 0, 255})
 	}
 	for _, tc := range []struct {
-		o                  int
-		w, h               int
+		o                 int
+		w, h              int
 		topLeft, topRight uint8 // stored pixel numbers displayed there
 	}{
 		{1, 3, 2, 0, 2}, {2, 3, 2, 2, 0}, {3, 3, 2, 5, 3}, {4, 3, 2, 3, 5},
 		{5, 2, 3, 0, 3}, {6, 2, 3, 3, 0}, {7, 2, 3, 5, 2}, {8, 2, 3, 2, 5},
 	} {
-		got := orient(src, tc.o)
+		got := orient(src, tc.o).(*image.RGBA)
 		b := got.Bounds()
 		if b.Dx() != tc.w || b.Dy() != tc.h {
 			t.Errorf("orientation %d: bounds %v, want %d×%d", tc.o, b, tc.w, tc.h)

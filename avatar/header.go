@@ -25,12 +25,12 @@ const (
 
 // header is what an image's container says before its pixel data.
 type header struct {
-	exif     []byte  // TIFF structure of the first Exif block; nil if none
-	animated bool    // an animated WebP
+	exif     []byte // TIFF structure of the first Exif block; nil if none
+	animated bool   // an animated WebP
 	// width and height are the canvas a WebP VP8X chunk declares, which
 	// x/image/webp rejects as invalid beyond 2³¹ pixels; 0 if none.
 	width, height int
-	bpp      float64 // decoder memory per pixel; 0 if the walk did not tell
+	bpp           float64 // decoder memory per pixel; 0 if the walk did not tell
 }
 
 // readHeader walks the container of r (JPEG segments, PNG chunks, RIFF
@@ -99,14 +99,13 @@ func (h *header) walkJPEG(r *bufio.Reader) error {
 	return nil
 }
 
-// nextMarker reads a JPEG marker: 0xff, any fill 0xff bytes, the code.
+// nextMarker reads up to and including the next JPEG marker code, skipping
+// stray bytes before its 0xff as image/jpeg (like libjpeg) does, and fill
+// 0xff bytes after it.
 func nextMarker(r *bufio.Reader) (byte, error) {
 	b, err := r.ReadByte()
-	if err != nil {
-		return 0, err
-	}
-	if b != 0xff {
-		return 0, errors.New("avatar: JPEG marker expected")
+	for b != 0xff && err == nil {
+		b, err = r.ReadByte()
 	}
 	for b == 0xff && err == nil {
 		b, err = r.ReadByte()

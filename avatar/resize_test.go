@@ -4,9 +4,22 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 	"math/rand/v2"
 	"testing"
+
+	"golang.org/x/image/draw"
 )
+
+// shrink collects the rows of boxRows into an image.
+func shrink(src image.Image, r image.Rectangle, k int) *image.RGBA {
+	dst := image.NewRGBA(image.Rect(0, 0, r.Dx()/k, r.Dy()/k))
+	next := boxRows(src, r, k)
+	for y := range dst.Rect.Dy() {
+		next(dst.Pix[y*dst.Stride : (y+1)*dst.Stride])
+	}
+	return dst
+}
 
 // noisyYCbCr returns a YCbCr image of bounds b filled with random samples.
 func noisyYCbCr(rng *rand.Rand, b image.Rectangle, ratio image.YCbCrSubsampleRatio) *image.YCbCr {
@@ -53,10 +66,13 @@ func checkShrinkYCbCr(t *testing.T, name string, m *image.YCbCr, k int) {
 	t.Helper()
 	side := min(m.Rect.Dx(), m.Rect.Dy())
 	r := centred(m.Rect, side/k*k)
-	got := shrink(m, r, k)
 	n := uint32(k * k)
+	next := yccRows(m, r, k)
+	w := r.Dx() / k
+	ry, rb, rr := make([]uint8, w), make([]uint8, w), make([]uint8, w)
 	for oy := range r.Dy() / k {
-		for ox := range r.Dx() / k {
+		next(ry, rb, rr)
+		for ox := range w {
 			var sy, sb, sr uint32
 			for y := r.Min.Y + oy*k; y < r.Min.Y+(oy+1)*k; y++ {
 				for x := r.Min.X + ox*k; x < r.Min.X+(ox+1)*k; x++ {
@@ -64,9 +80,9 @@ func checkShrinkYCbCr(t *testing.T, name string, m *image.YCbCr, k int) {
 					sy, sb, sr = sy+uint32(c.Y), sb+uint32(c.Cb), sr+uint32(c.Cr)
 				}
 			}
-			wr, wg, wb := color.YCbCrToRGB(uint8((sy+n/2)/n), uint8((sb+n/2)/n), uint8((sr+n/2)/n))
-			if c := got.RGBAAt(ox, oy); c != (color.RGBA{wr, wg, wb, 0xff}) {
-				t.Fatalf("%s: pixel (%d,%d) is %v, want %v", name, ox, oy, c, color.RGBA{wr, wg, wb, 0xff})
+			want := [3]uint8{uint8((sy + n/2) / n), uint8((sb + n/2) / n), uint8((sr + n/2) / n)}
+			if got := [3]uint8{ry[ox], rb[ox], rr[ox]}; got != want {
+				t.Fatalf("%s: pixel (%d,%d) is %v, want %v", name, ox, oy, got, want)
 			}
 		}
 	}
@@ -142,33 +158,115 @@ func checkShrinkRGBA(t *testing.T, name string, m image.Image, k int) {
 	}
 }
 
-// TestSquareKeepsFlatColour shrinks flat images of awkward sizes through
-// every stage and checks that the colour survives everywhere.
+// TestSquareKeepsFlatColour shrinks flat images of awkward sizes and
+// origins through every stage, on both the YCbCr and the RGBA paths, and
+// checks that the colour survives everywhere.
 func TestSquareKeepsFlatColour(t *testing.T) {
 	for _, tc := range []struct {
 		w, h, size, side int
 	}{
-		{1037, 1531, 512, 512}, {4095, 3001, 512, 512}, {601, 599, 512, 512}, {77, 33, 512, 33}, {2000, 1999, 100, 100},
+		{1037, 1531, 512, 512}, {2051, 1601, 512, 512}, {601, 599, 512, 512}, {77, 33, 512, 33},
+		{2000, 1999, 100, 100}, {3, 5, 512, 3}, {1, 1, 512, 1}, {700, 3, 2, 2},
 	} {
-		m := image.NewYCbCr(image.Rect(5, 7, 5+tc.w, 7+tc.h), image.YCbCrSubsampleRatio420)
-		for i := range m.Y {
-			m.Y[i] = 140
+		r := image.Rect(5, 7, 5+tc.w, 7+tc.h)
+		ycc := image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
+		for i := range ycc.Y {
+			ycc.Y[i] = 140
 		}
-		for i := range m.Cb {
-			m.Cb[i], m.Cr[i] = 90, 170
+		for i := range ycc.Cb {
+			ycc.Cb[i], ycc.Cr[i] = 90, 170
 		}
-		got := square(m, tc.size)
-		if got.Rect != image.Rect(0, 0, tc.side, tc.side) {
-			t.Fatalf("%dx%d: bounds %v, want a %d square at the origin", tc.w, tc.h, got.Rect, tc.side)
+		nrgba := image.NewNRGBA(r)
+		for i := 0; i < len(nrgba.Pix); i += 4 {
+			copy(nrgba.Pix[i:], []uint8{200, 100, 50, 128})
 		}
-		wr, wg, wb := color.YCbCrToRGB(140, 90, 170)
-		want := color.RGBA{wr, wg, wb, 0xff}
-		for y := range tc.side {
-			for x := range tc.side {
-				if c := got.RGBAAt(x, y); c != want {
-					t.Fatalf("%dx%d: pixel (%d,%d) is %v, want %v", tc.w, tc.h, x, y, c, want)
+		for name, src := range map[string]image.Image{"ycbcr": ycc, "nrgba": nrgba} {
+			got := square(src, tc.size)
+			if got.Bounds() != image.Rect(0, 0, tc.side, tc.side) {
+				t.Fatalf("%s %dx%d: bounds %v, want a %d square at the origin", name, tc.w, tc.h, got.Bounds(), tc.side)
+			}
+			want := color.RGBA64Model.Convert(src.At(r.Min.X, r.Min.Y))
+			for y := range tc.side {
+				for x := range tc.side {
+					if c := color.RGBA64Model.Convert(got.At(x, y)); !near(c, want) {
+						t.Fatalf("%s %dx%d: pixel (%d,%d) is %v, want %v", name, tc.w, tc.h, x, y, c, want)
+					}
 				}
 			}
+		}
+	}
+}
+
+// near reports whether two colours differ by at most one 8-bit step per
+// channel (the premultiplication of NRGBA rounds).
+func near(a, b color.Color) bool {
+	ar, ag, ab, aa := a.RGBA()
+	br, bg, bb, ba := b.RGBA()
+	for _, d := range []int{int(ar) - int(br), int(ag) - int(bg), int(ab) - int(bb), int(aa) - int(ba)} {
+		if d < -0x101 || d > 0x101 {
+			return false
+		}
+	}
+	return true
+}
+
+// TestResampleMatchesXImage compares the Catmull-Rom pass with x/image/draw's
+// on a detailed image, for several scale factors below two.
+func TestResampleMatchesXImage(t *testing.T) {
+	src := image.NewRGBA(image.Rect(0, 0, 700, 700))
+	draw.Draw(src, src.Rect, pattern(700, 700), image.Point{}, draw.Src)
+	for _, out := range []int{699, 512, 401, 351} {
+		got := image.NewRGBA(image.Rect(0, 0, out, out))
+		f := newFilter(700, out, 4, got.Pix, got.Stride)
+		for y := range 700 {
+			f.push(src.Pix[y*src.Stride : (y+1)*src.Stride])
+		}
+		want := image.NewRGBA(got.Rect)
+		draw.CatmullRom.Scale(want, want.Rect, src, src.Rect, draw.Src, nil)
+		var sum, worst int
+		for i := range got.Pix {
+			d := int(got.Pix[i]) - int(want.Pix[i])
+			sum, worst = sum+max(d, -d), max(worst, d, -d)
+		}
+		t.Logf("700→%d: mean %.3f worst %d", out, float64(sum)/float64(len(got.Pix)), worst)
+		if mean := float64(sum) / float64(len(got.Pix)); mean > 0.6 || worst > 8 {
+			t.Errorf("700→%d: mean difference %.2f, worst %d", out, mean, worst)
+		}
+	}
+}
+
+// TestYCbCrPathMatchesRGBAPath squares a detailed YCbCr image both as it
+// is and converted to RGBA, and compares the two results.
+func TestYCbCrPathMatchesRGBAPath(t *testing.T) {
+	src := image.NewYCbCr(image.Rect(1, 1, 1401, 1051), image.YCbCrSubsampleRatio420)
+	p := pattern(1400, 1050)
+	for y := range 1050 {
+		for x := range 1400 {
+			c := p.NRGBAAt(x, y)
+			yy, cb, cr := color.RGBToYCbCr(c.R, c.G, c.B)
+			src.Y[src.YOffset(x+1, y+1)] = yy
+			src.Cb[src.COffset(x+1, y+1)], src.Cr[src.COffset(x+1, y+1)] = cb, cr
+		}
+	}
+	rgba := image.NewRGBA(src.Rect)
+	draw.Draw(rgba, rgba.Rect, src, src.Rect.Min, draw.Src)
+	for _, size := range []int{512, 333, 1050} {
+		a, b := square(src, size), square(rgba, size)
+		if a.Bounds() != b.Bounds() {
+			t.Fatalf("size %d: bounds %v and %v", size, a.Bounds(), b.Bounds())
+		}
+		var sum float64
+		for y := range size {
+			for x := range size {
+				ar, ag, ab, _ := a.At(x, y).RGBA()
+				br, bg, bb, _ := b.At(x, y).RGBA()
+				sum += math.Abs(float64(ar)-float64(br)) + math.Abs(float64(ag)-float64(bg)) + math.Abs(float64(ab)-float64(bb))
+			}
+		}
+		if mean := sum / float64(3*size*size) / 257; mean > 3 {
+			t.Errorf("size %d: mean difference %.2f of 255", size, mean)
+		} else {
+			t.Logf("size %d: mean difference %.2f of 255", size, mean)
 		}
 	}
 }
