@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/portraitsvc/portrait"
 	"github.com/portraitsvc/portrait/buckettest"
@@ -267,5 +268,31 @@ func TestPutDeleteRace(t *testing.T) {
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestListRemovesAbandonedTempFiles: a temp file left by a crashed Put is
+// removed by a later List once it is old; a young one may be a Put in
+// progress and is kept.
+func TestListRemovesAbandonedTempFiles(t *testing.T) {
+	b, dir := mustOpen(t)
+	buckettest.MustPut(t, b, "profileImages/u1/a.jpg", []byte("a"), "image/jpeg")
+	old := filepath.Join(dir, "profileImages", "u1", ".b.jpg.tmp-0123456789abcdef")
+	young := filepath.Join(dir, "profileImages", "u1", ".c.jpg.tmp-fedcba9876543210")
+	for _, p := range []string{old, young} {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	buckettest.ListKeys(t, b, "profileImages/")
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("abandoned temp file still there (err %v)", err)
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Errorf("young temp file removed: %v", err)
 	}
 }

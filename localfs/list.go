@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/portraitsvc/portrait"
 )
@@ -14,6 +15,10 @@ import (
 // hidden files (among them Put's temp files), anything but regular files,
 // and files removed during the walk. A prefix whose folder part is not a
 // valid key is EINVALID.
+//
+// Temp files it passes that are older than staleTemp were abandoned by a
+// Put that crashed (no Put lasts that long), and List removes them, so
+// that periodic sweeps, which list, also clean up after crashes.
 func (b *Bucket) List(ctx context.Context, prefix string, fn func(portrait.ObjectInfo) error) error {
 	dir := "."
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
@@ -50,6 +55,10 @@ func (b *Bucket) visit(dir, prefix, p string, d fs.DirEntry, fn func(portrait.Ob
 		}
 		return nil
 	}
+	if isTemp(d.Name()) {
+		b.removeIfStale(p)
+		return nil
+	}
 	if strings.HasPrefix(d.Name(), ".") || !d.Type().IsRegular() || !strings.HasPrefix(p, prefix) {
 		return nil
 	}
@@ -61,6 +70,17 @@ func (b *Bucket) visit(dir, prefix, p string, d fs.DirEntry, fn func(portrait.Ob
 		return fnError{err}
 	}
 	return nil
+}
+
+// staleTemp is the age past which a temp file is certainly abandoned.
+const staleTemp = time.Hour
+
+func isTemp(name string) bool { return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-") }
+
+func (b *Bucket) removeIfStale(p string) {
+	if fi, err := b.root.Lstat(p); err == nil && time.Since(fi.ModTime()) > staleTemp {
+		b.root.Remove(p)
+	}
 }
 
 // couldHold reports whether the folder dir (ending in a slash) could hold

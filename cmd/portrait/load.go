@@ -151,9 +151,11 @@ func (r *loadResult) add(d time.Duration, status string) {
 
 func drive(ctx context.Context, lc loadConfig, img []byte, tokens []string) *loadResult {
 	res := &loadResult{statuses: map[string]int{}}
-	ctx, cancel := context.WithTimeout(ctx, lc.Duration)
+	var cancel context.CancelFunc
 	if lc.Requests > 0 {
 		ctx, cancel = context.WithCancel(ctx)
+	} else {
+		ctx, cancel = context.WithTimeout(ctx, lc.Duration)
 	}
 	defer cancel()
 	jobs := make(chan string)

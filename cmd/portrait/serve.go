@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -58,6 +59,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer a.store.Close()
+	if getenv("GOMEMLIMIT") == "" {
+		// Decoded pixels are garbage as soon as an avatar is encoded; a soft
+		// limit makes the collector return them before the heap doubles.
+		debug.SetMemoryLimit(cfg.DecodeMemory + 128<<20)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h, err := a.handler(ctx, phttp.NewMetrics(reg))
