@@ -1,6 +1,7 @@
 package s3_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 	"github.com/portraitsvc/portrait/s3/s3test"
 )
 
-func TestMain(m *testing.M) { s3test.Main(m) }
+func TestMain(m *testing.M) { os.Exit(s3test.Main(m)) }
 
 func TestBucket(t *testing.T) {
 	buckettest.Run(t, func(t *testing.T) portrait.Bucket {

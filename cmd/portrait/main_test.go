@@ -20,8 +20,15 @@ import (
 )
 
 // TestMain runs the tests through s3test.Main, which stops the S3 server
-// that TestScaleOut may start.
-func TestMain(m *testing.M) { s3test.Main(m) }
+// that TestScaleOut may start, then removes the binary built for the
+// subprocess tests.
+func TestMain(m *testing.M) {
+	code := s3test.Main(m)
+	if builtBinary.path != "" {
+		os.RemoveAll(filepath.Dir(builtBinary.path))
+	}
+	os.Exit(code)
+}
 
 // builtBinary is the portrait executable built for the subprocess tests.
 var builtBinary struct {
@@ -41,14 +48,12 @@ func buildBinary(t testing.TB) string {
 	return builtBinary.path
 }
 
-// build runs go build into a new temp folder, which is removed when this
-// test binary exits.
+// buildOnce runs go build into a new temp folder, which TestMain removes.
 func buildOnce() (string, error) {
 	dir, err := os.MkdirTemp("", "portrait-e2e-bin-")
 	if err != nil {
 		return "", err
 	}
-	removeAtExit(dir)
 	bin := filepath.Join(dir, "portrait")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -56,30 +61,6 @@ func buildOnce() (string, error) {
 		return "", fmt.Errorf("go build ./cmd/portrait: %v\n%s", err, out)
 	}
 	return bin, nil
-}
-
-// binDirPipe is the write end of the pipe that removeAtExit's shell waits on.
-// Only this process holds it (Go opens files close-on-exec), so it closes
-// when the process exits, however it exits.
-var binDirPipe *os.File
-
-// removeAtExit removes dir once this test binary has exited. s3test.Main
-// ends with os.Exit, so no code of ours runs after the tests; instead a
-// shell reads a pipe that only this process can write and removes dir when
-// the pipe closes. Without a shell, dir is left in the temp folder.
-func removeAtExit(dir string) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return
-	}
-	defer r.Close()
-	cmd := exec.Command("sh", "-c", `cat >/dev/null; rm -rf -- "$1"`, "sh", dir)
-	cmd.Stdin = r
-	if cmd.Start() != nil {
-		w.Close()
-		return
-	}
-	binDirPipe = w
 }
 
 // proc is `portrait serve` run from the built binary as a subprocess, on a

@@ -12,7 +12,7 @@
 //
 // A package that uses s3test must run its tests through Main:
 //
-//	func TestMain(m *testing.M) { s3test.Main(m) }
+//	func TestMain(m *testing.M) { os.Exit(s3test.Main(m)) }
 package s3test
 
 import (
@@ -53,15 +53,15 @@ var (
 )
 
 // Main runs the tests, then stops the versitygw process that they started,
-// if any, and exits. Call it from TestMain.
-func Main(m *testing.M) {
+// if any, and returns m.Run's exit code. Call it from TestMain.
+func Main(m *testing.M) int {
 	running.Store(true)
 	code := m.Run()
 	once.Do(func() {}) // no server may start from now on
 	if srv.stop != nil {
 		srv.stop()
 	}
-	os.Exit(code)
+	return code
 }
 
 // Config returns the Config of a fresh, empty bucket, credentials
