@@ -126,26 +126,9 @@ func objectInfo(key string, fi fs.FileInfo) portrait.ObjectInfo {
 	return portrait.ObjectInfo{
 		Key:         key,
 		Size:        fi.Size(),
-		ContentType: contentType(key),
+		ContentType: portrait.ContentTypeOf(key),
 		ModTime:     fi.ModTime(),
 		ETag:        `"` + hex.EncodeToString(h[:16]) + `"`,
-	}
-}
-
-// contentType returns the media type of key's extension, or
-// application/octet-stream for an unknown one.
-func contentType(key string) string {
-	switch strings.ToLower(path.Ext(key)) {
-	case ".jpg", ".jpeg":
-		return "image/jpeg"
-	case ".png":
-		return "image/png"
-	case ".gif":
-		return "image/gif"
-	case ".webp":
-		return "image/webp"
-	default:
-		return "application/octet-stream"
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -68,7 +67,7 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, size int64, c
 		return portrait.Errorf(portrait.EINVALID, "Invalid object size %d.", size)
 	}
 	body := make([]byte, size)
-	if _, err := io.ReadFull(ctxReader{ctx, r}, body); err != nil {
+	if _, err := io.ReadFull(r, body); err != nil {
 		return fmt.Errorf("s3: put %s: read body: %w", key, err)
 	}
 	_, err := b.client.PutObject(ctx, &awss3.PutObjectInput{
@@ -169,26 +168,9 @@ func listedInfo(o types.Object) portrait.ObjectInfo {
 	return portrait.ObjectInfo{
 		Key:         key,
 		Size:        aws.ToInt64(o.Size),
-		ContentType: contentType(key),
+		ContentType: portrait.ContentTypeOf(key),
 		ModTime:     aws.ToTime(o.LastModified),
 		ETag:        quoteETag(aws.ToString(o.ETag)),
-	}
-}
-
-// contentType returns the media type of key's extension, or
-// application/octet-stream for an unknown one.
-func contentType(key string) string {
-	switch strings.ToLower(path.Ext(key)) {
-	case ".jpg", ".jpeg":
-		return "image/jpeg"
-	case ".png":
-		return "image/png"
-	case ".gif":
-		return "image/gif"
-	case ".webp":
-		return "image/webp"
-	default:
-		return "application/octet-stream"
 	}
 }
 
@@ -231,16 +213,3 @@ func errNotFound() error { return portrait.Errorf(portrait.ENOTFOUND, "Image not
 type readSeekCloser struct{ *bytes.Reader }
 
 func (readSeekCloser) Close() error { return nil }
-
-// ctxReader reads from r until ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}

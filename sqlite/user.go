@@ -56,31 +56,31 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*portrait.User, 
 // RevokeTokens raises the user's TokenVersion by one and returns the new
 // version, or ENOTFOUND.
 func (s *Store) RevokeTokens(ctx context.Context, id string) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	version, err := revokeTokens(ctx, tx, id, s.now())
-	if err != nil {
-		return 0, err
-	}
-	return version, tx.Commit()
+	return s.revokeTokensAnd(ctx, id, nil)
 }
 
 // SetPassword replaces the user's password hash and raises its token
 // version in one transaction; it returns the new version, or ENOTFOUND.
 func (s *Store) SetPassword(ctx context.Context, id, passwordHash string) (int64, error) {
+	return s.revokeTokensAnd(ctx, id, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, id)
+		return err
+	})
+}
+
+// revokeTokensAnd raises the user's token version and, in the same
+// transaction, runs also if it is not nil.
+func (s *Store) revokeTokensAnd(ctx context.Context, id string, also func(*sql.Tx) error) (int64, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback()
 	version, err := revokeTokens(ctx, tx, id, s.now())
-	if err != nil {
-		return 0, err
+	if err == nil && also != nil {
+		err = also(tx)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, id); err != nil {
+	if err != nil {
 		return 0, err
 	}
 	return version, tx.Commit()

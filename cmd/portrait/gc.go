@@ -11,16 +11,12 @@ import (
 // gc runs one sweep: orphaned images older than --gc-grace are deleted and
 // pending deletions retried. It prints the report as JSON.
 func gc(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig("gc", args, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, stderr)
+	a, err := start(ctx, "gc", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.store.Close()
-	rep, err := a.images.Sweep(ctx, cfg.GCGrace)
+	rep, err := a.images.Sweep(ctx, a.cfg.GCGrace)
 	json.NewEncoder(stdout).Encode(rep)
 	return err
 }

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -30,6 +31,7 @@ type loadConfig struct {
 	Image       string
 	Width       int
 	Height      int
+	ServerPID   int
 }
 
 // load registers users on a running server and uploads images as fast as
@@ -47,6 +49,7 @@ func load(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs.StringVar(&lc.Image, "image", "", "image file to upload (default: a generated JPEG of --width×--height)")
 	fs.IntVar(&lc.Width, "width", 4032, "width of the generated JPEG")
 	fs.IntVar(&lc.Height, "height", 3024, "height of the generated JPEG")
+	fs.IntVar(&lc.ServerPID, "server-pid", 0, "pid of a server on this machine whose resident memory to sample every 10 s (Linux)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,7 +61,9 @@ func load(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
+	stopSampling := sampleRSS(lc.ServerPID, 10*time.Second, stdout)
 	res := drive(ctx, lc, img, tokens)
+	stopSampling()
 	res.print(stdout)
 	return nil
 }
@@ -217,7 +222,9 @@ func (r *loadResult) print(w io.Writer) {
 	fmt.Fprintf(w, "uploads: %d in %.1fs, %.1f uploads/s (200s only)\n", len(r.latencies), r.elapsed.Seconds(), float64(ok)/r.elapsed.Seconds())
 	fmt.Fprintf(w, "latency: p50 %v, p90 %v, p99 %v, max %v\n", pct(r.latencies, 50), pct(r.latencies, 90), pct(r.latencies, 99), pct(r.latencies, 100))
 	fmt.Fprintf(w, "answers: %v\n", r.statuses)
-	fmt.Fprintf(w, "errors: %d\n", len(r.latencies)-ok-r.statuses["cancelled at end"])
+	shed := r.statuses["503"]
+	fmt.Fprintf(w, "shed by overload (503 + Retry-After): %d\n", shed)
+	fmt.Fprintf(w, "errors (anything else): %d\n", len(r.latencies)-ok-shed-r.statuses["cancelled at end"])
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {
@@ -226,4 +233,46 @@ func pct(sorted []time.Duration, p int) time.Duration {
 	}
 	i := (len(sorted)*p+99)/100 - 1
 	return sorted[max(0, min(i, len(sorted)-1))].Round(time.Millisecond)
+}
+
+// sampleRSS prints the resident and peak memory of process pid every
+// period until the returned function is called, which prints it once more.
+// pid 0 samples nothing.
+func sampleRSS(pid int, period time.Duration, w io.Writer) (stop func()) {
+	if pid == 0 {
+		return func() {}
+	}
+	start := time.Now()
+	print := func() {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			return
+		}
+		var rss, hwm string
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				rss = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				hwm = strings.TrimSpace(v)
+			}
+		}
+		fmt.Fprintf(w, "t=%4.0fs server RSS %s (peak %s)\n", time.Since(start).Seconds(), rss, hwm)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				print()
+				return
+			case <-t.C:
+				print()
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }

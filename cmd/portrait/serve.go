@@ -49,16 +49,23 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app, error) {
 		images: &portrait.Images{Users: st, Bucket: b, Log: log}}, nil
 }
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig("serve", args, getenv, stderr)
+// start parses the flags of the named command and opens the app they
+// configure.
+func start(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer) (*app, error) {
+	cfg, err := parseConfig(name, args, getenv, stderr)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a, err := openApp(ctx, cfg, stderr)
+	return openApp(ctx, cfg, stderr)
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	a, err := start(ctx, "serve", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.store.Close()
+	cfg := a.cfg
 	if getenv("GOMEMLIMIT") == "" {
 		// Decoded pixels are garbage as soon as an avatar is encoded; a soft
 		// limit makes the collector return them before the heap doubles.
