@@ -32,6 +32,7 @@ const (
 	EUNAVAILABLE        = "unavailable"
 	EINTERNAL           = "internal"
 	ETIMEOUT            = "request_timeout"
+	ECANCELED           = "request_canceled" // the client went away before the answer
 )
 
 // Error is the one error type of Portrait. Code is one of the E* constants;

@@ -42,7 +42,14 @@ func (b *faultyBucket) Delete(ctx context.Context, key string) error {
 // commit's answer is on its way).
 type faultyStore struct {
 	portrait.UserStore
-	failBeforeCommit, failAfterCommit bool
+	failBeforeCommit, failAfterCommit, failReads bool
+}
+
+func (s *faultyStore) ImageReferenced(ctx context.Context, key string) (bool, error) {
+	if s.failReads {
+		return false, errInjected
+	}
+	return s.UserStore.ImageReferenced(ctx, key)
 }
 
 func (s *faultyStore) SetImage(ctx context.Context, id, key string) (*portrait.User, string, error) {
@@ -187,6 +194,31 @@ func TestCommitThatTookEffectKeepsTheNewImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.assertOnly(t, u.ImageKey)
+}
+
+// TestUnreadableStateKeepsObjects: when the store cannot say whether an
+// object is referenced, nothing is deleted; the sweep cleans up later.
+func TestUnreadableStateKeepsObjects(t *testing.T) {
+	f := newFixture(t)
+	old, _ := f.replace(t, "old")
+	f.store.failBeforeCommit, f.store.failReads = true, true
+	if _, err := f.replace(t, "new"); err == nil {
+		t.Fatal("want the injected error")
+	}
+	if n := len(f.objects(t)); n != 2 {
+		t.Fatalf("bucket holds %d objects; the uncommitted new one must be kept while in doubt", n)
+	}
+	if _, err := f.images.Sweep(context.Background(), 0); err == nil {
+		t.Fatal("Sweep with unreadable references must fail, not guess")
+	}
+	if n := len(f.objects(t)); n != 2 {
+		t.Fatalf("Sweep deleted objects without knowing they were unreferenced: %d left", n)
+	}
+	f.store.failBeforeCommit, f.store.failReads = false, false
+	if _, err := f.images.Sweep(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	f.assertOnly(t, old)
 }
 
 func TestFailedDeleteIsRetried(t *testing.T) {

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -28,6 +29,7 @@ var statuses = map[string]int{
 	portrait.ENOTFOUND:           http.StatusNotFound,
 	portrait.EMETHODNOTALLOWED:   http.StatusMethodNotAllowed,
 	portrait.ETIMEOUT:            http.StatusRequestTimeout,
+	portrait.ECANCELED:           statusClientClosedRequest,
 	portrait.EEMAILTAKEN:         http.StatusConflict,
 	portrait.EFILETOOLARGE:       http.StatusRequestEntityTooLarge,
 	portrait.EUNSUPPORTEDMEDIA:   http.StatusUnsupportedMediaType,
@@ -36,6 +38,11 @@ var statuses = map[string]int{
 	portrait.EOVERLOADED:         http.StatusServiceUnavailable,
 	portrait.EUNAVAILABLE:        http.StatusServiceUnavailable,
 }
+
+// statusClientClosedRequest is nginx's status for a request whose client
+// closed the connection before the answer: no client sees it, but logs
+// and metrics tell it apart from the server's own failures.
+const statusClientClosedRequest = 499
 
 // problem is an RFC 9457 problem document with Portrait's stable code.
 type problem struct {
@@ -66,6 +73,9 @@ func (v *validationError) Unwrap() error { return v.err }
 // writeError answers err as a problem document. Internal errors are logged
 // with the request id and shown to the client only as "internal".
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		err = portrait.Errorf(portrait.ECANCELED, "The client closed the request.")
+	}
 	code := portrait.ErrorCode(err)
 	status, ok := statuses[code]
 	if !ok {
@@ -75,8 +85,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		rec.code = code
 	}
 	id := requestID(r.Context())
-	if status >= 500 {
+	switch {
+	case status == http.StatusInternalServerError:
 		log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
+	case status >= 500:
+		log.Warn("request refused", "request_id", id, "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 	}
 	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: code,
 		Detail: portrait.ErrorMessage(err), RequestID: id}
