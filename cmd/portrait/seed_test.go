@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"image"
+	"io"
 	_ "image/jpeg"
 	_ "image/png"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestSeedFlow walks the contract as a client would: register, log in,
@@ -211,5 +213,41 @@ func TestMetrics(t *testing.T) {
 	}
 	if r := do(t, "GET", s.base+"/metrics", "", "", nil); r.status != 404 {
 		t.Errorf("/metrics is exposed on the public address: %d", r.status)
+	}
+}
+
+// TestGracefulShutdownFinishesUploads stops the server (as SIGTERM does)
+// while an upload is half received: the upload still succeeds, and the
+// server then exits cleanly.
+func TestGracefulShutdownFinishesUploads(t *testing.T) {
+	s := startServer(t, nil)
+	a := s.newAccount(t)
+	ct, body := multipartBody(part{"file", "a.jpg", "", photo(t, 400, 300)})
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("PATCH", s.base+"/users/image/upload", pr)
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.ContentLength = int64(len(body))
+	answer := make(chan reply, 1)
+	go func() { answer <- send(t, req) }()
+
+	pw.Write(body[:len(body)/2])
+	time.Sleep(200 * time.Millisecond) // let the request reach the handler
+	s.cancel()
+	s.cancel = nil
+	time.Sleep(200 * time.Millisecond) // let the shutdown begin
+	pw.Write(body[len(body)/2:])
+	pw.Close()
+
+	if r := <-answer; r.status != 200 {
+		t.Fatalf("upload in flight during shutdown: %s", r)
+	}
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Fatalf("run returned %v after a graceful shutdown", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not exit after its last request")
 	}
 }
