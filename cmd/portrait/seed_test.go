@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"image"
-	"io"
 	_ "image/jpeg"
 	_ "image/png"
+	"io"
 	"net/http"
 	"path/filepath"
 	"sort"
