@@ -251,3 +251,17 @@ func TestGracefulShutdownFinishesUploads(t *testing.T) {
 		t.Fatal("server did not exit after its last request")
 	}
 }
+
+// TestImageBaseURL: with a CDN configured, returned image URLs point there.
+func TestImageBaseURL(t *testing.T) {
+	s := startServer(t, map[string]string{"PORTRAIT_IMAGE_BASE_URL": "https://cdn.example.com/"})
+	a := s.newAccount(t)
+	url, _ := s.uploadFile(t, a.token, photo(t, 32, 32)).data(t)["profile_image"].(string)
+	if !strings.HasPrefix(url, "https://cdn.example.com/profileImages/"+a.id+"/") {
+		t.Fatalf("profile_image %q is not under the configured image base URL", url)
+	}
+	path := strings.TrimPrefix(url, "https://cdn.example.com")
+	if r := do(t, "GET", s.base+path, "", "", nil); r.status != 200 {
+		t.Fatalf("the node no longer serves %s itself: %s", path, r)
+	}
+}
