@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,3 +58,23 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestStartRemovesStaleUploads: upload files left in <data>/tmp by a crash
+// are removed at start once no request can still be using them.
+func TestStartRemovesStaleUploads(t *testing.T) {
+	data := t.TempDir()
+	tmp := filepath.Join(data, "tmp")
+	os.MkdirAll(tmp, 0o700)
+	stale, fresh := filepath.Join(tmp, "upload-stale"), filepath.Join(tmp, "upload-fresh")
+	os.WriteFile(stale, []byte("x"), 0o600)
+	os.WriteFile(fresh, []byte("x"), 0o600)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(stale, old, old)
+	startServer(t, map[string]string{"PORTRAIT_DATA_DIR": data})
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("an hour-old upload file survived the start (err %v)", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a fresh upload file, maybe another process's, was removed: %v", err)
+	}
+}

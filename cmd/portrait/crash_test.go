@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -301,8 +300,11 @@ func (st *crashStats) countTemps(t *testing.T, data string) {
 	st.bucketTemps = append(st.bucketTemps, len(bucketFiles(t, data, true)))
 }
 
-// logTemps logs how the temp files grew over the rounds. Left by killed
-// uploads, nothing removes them: the log shows whether they accumulate.
+// logTemps logs how the temp files grew over the rounds. Those left by
+// killed uploads are young here, and so are kept: a start or a sweep
+// removes them only once no request can still be writing them (minutes
+// for <data>/tmp, an hour in the bucket), which this short test never
+// reaches; localfs and serve have their own tests of that removal.
 func (st *crashStats) logTemps(t *testing.T) {
 	t.Helper()
 	var tmp, bucket []string
@@ -312,8 +314,4 @@ func (st *crashStats) logTemps(t *testing.T) {
 	}
 	t.Logf("temp files left by killed uploads, every 10 rounds: <data>/tmp: %s; bucket: %s",
 		strings.Join(tmp, " "), strings.Join(bucket, " "))
-	if slices.IsSorted(st.tmpFiles) && st.tmpFiles[len(st.tmpFiles)-1] > 0 {
-		t.Logf("<data>/tmp only grows: %d files after %d kills are never removed, even by restarts",
-			st.tmpFiles[len(st.tmpFiles)-1], st.kills)
-	}
 }
