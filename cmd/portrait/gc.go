@@ -15,7 +15,7 @@ func gc(ctx context.Context, args []string, getenv func(string) string, stdout, 
 	if err != nil {
 		return err
 	}
-	defer a.store.Close()
+	defer a.close()
 	rep, err := a.images.Sweep(ctx, a.cfg.GCGrace)
 	json.NewEncoder(stdout).Encode(rep)
 	return err

@@ -49,6 +49,15 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app, error) {
 		images: &portrait.Images{Users: st, Bucket: b, Log: log}}, nil
 }
 
+// close releases the store and, if it holds any, the bucket's resources.
+func (a *app) close() error {
+	var err error
+	if c, ok := a.bucket.(io.Closer); ok {
+		err = c.Close()
+	}
+	return errors.Join(err, a.store.Close())
+}
+
 // start parses the flags of the named command and opens the app they
 // configure.
 func start(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer) (*app, error) {
@@ -64,7 +73,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	defer a.store.Close()
+	defer a.close()
 	cfg := a.cfg
 	if getenv("GOMEMLIMIT") == "" {
 		// Decoded pixels are garbage as soon as an avatar is encoded; a soft
