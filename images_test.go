@@ -273,3 +273,31 @@ func TestSweepDeletesOnlyOldOrphans(t *testing.T) {
 	}
 	f.assertOnly(t, current)
 }
+
+// TestConcurrentSweeps: several nodes sweeping at once delete every old
+// orphan, never a referenced image, and do not fail on each other's work.
+func TestConcurrentSweeps(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	current, _ := f.replace(t, "current")
+	for i := range 20 {
+		data := []byte{byte(i)}
+		if err := f.bucket.Put(ctx, portrait.NewImageKey(f.user, data, "jpg"), bytes.NewReader(data), 1, "image/jpeg"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.images.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			_, err := f.images.Sweep(ctx, time.Hour)
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Sweep: %v", err)
+		}
+	}
+	f.assertOnly(t, current)
+}
