@@ -53,8 +53,8 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// ErrorCode returns the code of err if it is or wraps an *Error, and
-// EINTERNAL otherwise (including for a nil error's absence of a code: "").
+// ErrorCode returns "" for a nil error, the code of err if it is or wraps
+// an *Error, and EINTERNAL otherwise.
 func ErrorCode(err error) string {
 	var e *Error
 	switch {

@@ -1,13 +1,16 @@
 package http
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // addRoutes registers every route of the API and the middleware on it.
 // Each path also gets a method-less pattern so that a wrong method is
 // answered 405 as a problem document, and "/" answers 404 likewise.
 func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
 	log := cfg.Log
-	urls := imageURLs{base: trimSlash(cfg.ImageBaseURL)}
+	urls := imageURLs{base: strings.TrimRight(cfg.ImageBaseURL, "/")}
 	throttle := newLoginThrottle(cfg.LoginPerMinute)
 	uploads := newKeyedLimiter(cfg.UploadPerMinute)
 	auth := func(h http.Handler) http.Handler { return requireUser(log, cfg.Users, cfg.Tokens, h) }

@@ -7,7 +7,6 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/portraitsvc/portrait"
 	"github.com/portraitsvc/portrait/argon2id"
@@ -80,5 +79,3 @@ func handleHealth(log *slog.Logger, ready func(context.Context) error) http.Hand
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 }
-
-func trimSlash(s string) string { return strings.TrimRight(s, "/") }

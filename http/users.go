@@ -78,21 +78,30 @@ func (req *registerRequest) validate() error {
 	if !e164.MatchString(req.PhoneNumber) {
 		bad("phone_number", "must be in E.164 form: + and 7 to 15 digits, such as +15551234567")
 	}
-	if utf8.RuneCountInString(req.Password) < minPasswordChars || len(req.Password) > maxPasswordBytes {
-		bad("password", "must be at least 8 characters and at most 1024 bytes")
+	if !validPassword(req.Password) {
+		bad("password", passwordRule)
 	}
-	if fields == nil {
-		return nil
-	}
-	return &validationError{err: portrait.Errorf(portrait.EVALIDATION, "Some fields are invalid: %s.", fieldNames(fields)), Fields: fields}
+	return invalidFields(fields)
 }
 
-func fieldNames(fields []fieldError) string {
+// passwordRule says what validPassword accepts.
+const passwordRule = "must be at least 8 characters and at most 1024 bytes"
+
+func validPassword(pw string) bool {
+	return utf8.RuneCountInString(pw) >= minPasswordChars && len(pw) <= maxPasswordBytes
+}
+
+// invalidFields returns the EVALIDATION error listing fields, or nil if
+// there are none.
+func invalidFields(fields []fieldError) error {
+	if len(fields) == 0 {
+		return nil
+	}
 	names := make([]string, len(fields))
 	for i, f := range fields {
 		names[i] = f.Field
 	}
-	return strings.Join(names, ", ")
+	return &validationError{err: portrait.Errorf(portrait.EVALIDATION, "Some fields are invalid: %s.", strings.Join(names, ", ")), Fields: fields}
 }
 
 // validEmail accepts a bare addr-spec with a dotted domain, nothing else
@@ -247,9 +256,8 @@ func handleChangePassword(log *slog.Logger, users portrait.UserStore, passwords 
 }
 
 func changePassword(ctx context.Context, users portrait.UserStore, passwords *argon2id.Hasher, u *portrait.User, req passwordRequest) error {
-	if utf8.RuneCountInString(req.NewPassword) < minPasswordChars || len(req.NewPassword) > maxPasswordBytes {
-		return &validationError{err: portrait.Errorf(portrait.EVALIDATION, "Some fields are invalid: new_password."),
-			Fields: []fieldError{{"new_password", "must be at least 8 characters and at most 1024 bytes"}}}
+	if !validPassword(req.NewPassword) {
+		return invalidFields([]fieldError{{"new_password", passwordRule}})
 	}
 	ok, _, err := passwords.Verify(ctx, req.CurrentPassword, u.PasswordHash)
 	if err != nil {

@@ -96,10 +96,8 @@ func registerUsers(ctx context.Context, base string, n int) ([]string, error) {
 	for i := range tokens {
 		email := fmt.Sprintf("load-%d-%d@example.com", time.Now().UnixNano(), i)
 		creds := map[string]string{"email": email, "password": "load-test-password"}
-		reg := map[string]string{"first_name": "Load", "last_name": "Test", "phone_number": "+15550000000"}
-		for k, v := range creds {
-			reg[k] = v
-		}
+		reg := map[string]string{"first_name": "Load", "last_name": "Test", "phone_number": "+15550000000",
+			"email": email, "password": creds["password"]}
 		if _, err := postJSON(ctx, base+"/auth/register", reg); err != nil {
 			return nil, fmt.Errorf("register: %w", err)
 		}
