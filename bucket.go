@@ -2,6 +2,7 @@ package portrait
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"path"
 	"strings"
@@ -12,6 +13,35 @@ import (
 // the "profileImages" bucket of the contract. On S3, whose bucket names
 // must be lower-case, it is a key prefix inside the configured bucket.
 const ImagePrefix = "profileImages/"
+
+// Image names a user's stored profile image: the image set that one
+// upload wrote, and the object in it that profile_image points at.
+type Image struct {
+	Set string // see SetOf
+	Key string // an object of Set
+}
+
+// NewImageSet returns the key prefix of a fresh image set of the user,
+// profileImages/<user id>/<set id>/, under which one upload writes its
+// objects. The set id is 128 random bits and nothing else, so a URL tells
+// nothing about the picture, and the same picture uploaded twice, by one
+// user or two, gets unrelated URLs. A set is never written twice, so an
+// object is never overwritten and a URL never changes content.
+func NewImageSet(userID string) string {
+	return ImagePrefix + userID + "/" + strings.ToLower(rand.Text()) + "/"
+}
+
+// SetOf returns the image set that holds key: its folder,
+// profileImages/<user id>/<set id>/, for the objects of a set, and the key
+// itself for an image stored before sets existed
+// (profileImages/<user id>/<name>), which is a set of its own. Either way
+// the objects of a set are exactly the keys that start with it.
+func SetOf(key string) string {
+	if strings.Count(strings.TrimPrefix(key, ImagePrefix), "/") < 2 {
+		return key
+	}
+	return key[:strings.LastIndexByte(key, '/')+1]
+}
 
 // ObjectInfo describes a stored object.
 type ObjectInfo struct {
@@ -35,13 +65,16 @@ type Bucket interface {
 	// caller closes the reader.
 	Open(ctx context.Context, key string) (io.ReadSeekCloser, ObjectInfo, error)
 
-	// Delete removes the object. Deleting a key that does not exist is not
-	// an error.
-	Delete(ctx context.Context, key string) error
+	// Delete removes the objects, in as few requests as the storage
+	// allows. Keys that do not exist are not errors.
+	Delete(ctx context.Context, keys ...string) error
 
 	// List calls fn for every object whose key starts with prefix, in no
 	// particular order, until fn returns an error, which List returns.
 	List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error
+
+	// Ping reports whether the storage can be reached.
+	Ping(ctx context.Context) error
 }
 
 // ContentTypeOf returns the media type of an image key from its

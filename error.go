@@ -30,9 +30,12 @@ const (
 	ERATELIMITED        = "rate_limited"
 	EOVERLOADED         = "overloaded"
 	EUNAVAILABLE        = "unavailable"
-	EINTERNAL           = "internal"
-	ETIMEOUT            = "request_timeout"
-	ECANCELED           = "request_canceled" // the client went away before the answer
+	// EUPLOADEXPIRED: the upload took so long between writing its image
+	// and committing it that a sweep released it; nothing changed.
+	EUPLOADEXPIRED = "upload_expired"
+	EINTERNAL      = "internal"
+	ETIMEOUT       = "request_timeout"
+	ECANCELED      = "request_canceled" // the client went away before the answer
 )
 
 // Error is the one error type of Portrait. Code is one of the E* constants;
@@ -42,11 +45,44 @@ type Error struct {
 	Code    string
 	Message string
 	// RetryAfter, when positive, tells the client how many seconds to wait
-	// before trying again (rate limits, overload).
+	// before trying again (rate limits, overload, a dependency down).
 	RetryAfter int
+	// Err is the cause, if any: logged, never shown to the client.
+	Err error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("portrait: %s: %s", e.Code, e.Message) }
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("portrait: %s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("portrait: %s: %s", e.Code, e.Message)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// UploadExpired returns the EUPLOADEXPIRED error of a commit that found
+// its upload released by a sweep.
+func UploadExpired() error {
+	return &Error{Code: EUPLOADEXPIRED, RetryAfter: 1,
+		Message: "The upload took too long to be saved, so it was cancelled and the previous image kept. Please try again."}
+}
+
+// UnavailableRetryAfter is the Retry-After, in seconds, of EUNAVAILABLE.
+const UnavailableRetryAfter = 5
+
+// Unavailable returns the EUNAVAILABLE error of a dependency ("database",
+// "storage") that failed with cause: not the client's fault, and not a bug
+// of ours, so the client is told to retry. The cause is kept for the log.
+// A cause that already is an EUNAVAILABLE error is returned as it is.
+func Unavailable(dependency string, cause error) error {
+	var e *Error
+	if errors.As(cause, &e) && e.Code == EUNAVAILABLE {
+		return cause
+	}
+	return &Error{Code: EUNAVAILABLE, RetryAfter: UnavailableRetryAfter, Err: cause,
+		Message: fmt.Sprintf("The %s is not available right now. Please try again shortly.", dependency)}
+}
 
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {

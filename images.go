@@ -3,26 +3,34 @@ package portrait
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Images replaces and removes profile images so that a user never loses a
-// current image and no stored object is forgotten:
+// current image and no stored object is forgotten. Every upload writes an
+// image set of its own (NewImageSet), and the set is the unit of every
+// step:
 //
-//  1. the new image is written under a fresh key (never overwriting);
-//  2. one transaction points the user at it and records the previous key
-//     as a pending deletion;
-//  3. after the commit the previous object is deleted and forgotten.
+//  1. the upload is recorded (BeginUpload), then its objects are written
+//     under the fresh set's prefix;
+//  2. one transaction consumes the record, points the user at the set and
+//     records the previous set as a pending deletion;
+//  3. after the commit the previous set's objects are deleted and the
+//     pending deletion forgotten.
 //
-// A failure before the commit removes the new object and keeps the old
-// image; a failure to delete the previous object leaves it pending, to be
-// retried by RetryDeletions. Objects orphaned by a crash between 1 and 2
-// are found by Sweep.
+// A failure before the commit removes the new objects and keeps the old
+// image; a failure to delete the previous set leaves it pending, to be
+// retried by RetryDeletions. Objects orphaned by a crash are found by
+// Sweep, which is fenced against commits by the upload record: it deletes
+// a set's objects only after ReleaseUpload has removed the record, after
+// which the commit of that set fails. So no sweep, however it is
+// configured and however slow a commit is, can delete an image that a
+// user is then pointed at.
 type Images struct {
 	Users  UserStore
 	Bucket Bucket
@@ -34,78 +42,146 @@ type Images struct {
 	Now func() time.Time
 }
 
-// NewImageKey returns a fresh bucket key for an image of the user:
-// profileImages/<user id>/<content hash>-<random>.<ext>. The hash names the
-// content; the random part makes every upload's key unique, so an object is
-// never overwritten and a URL never changes content.
-func NewImageKey(userID string, data []byte, ext string) string {
-	sum := sha256.Sum256(data)
-	nonce := make([]byte, 5)
-	rand.Read(nonce)
-	return fmt.Sprintf("%s%s/%s-%s.%s", ImagePrefix, userID, hex.EncodeToString(sum[:12]), hex.EncodeToString(nonce), ext)
+// Object is one file of an image set.
+type Object struct {
+	Name        string // file name inside the set, such as "512.jpg"
+	Data        []byte
+	ContentType string
 }
 
-// Replace stores data as the user's new profile image and deletes the
-// previous one. It returns the updated user, or ENOTFOUND if the user does
-// not exist; on any error the user's previous image is kept.
-func (s *Images) Replace(ctx context.Context, userID string, data []byte, contentType, ext string) (*User, error) {
-	key := NewImageKey(userID, data, ext)
-	if err := s.Bucket.Put(ctx, key, bytes.NewReader(data), int64(len(data)), contentType); err != nil {
-		s.discard(ctx, key)
-		return nil, fmt.Errorf("store image: %w", err)
+// farFuture is a time after every upload record: releasing an upload
+// recorded before it releases it whatever its age.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// putConcurrency bounds the objects of one set written at once.
+const putConcurrency = 4
+
+// Replace stores objects as the user's new image set, the first one being
+// the image that profile_image names, and deletes the previous set. It
+// returns the updated user; ENOTFOUND if the user does not exist;
+// EUPLOADEXPIRED if a sweep released the upload before it committed. On
+// any error the user's previous image is kept.
+func (s *Images) Replace(ctx context.Context, userID string, objects ...Object) (*User, error) {
+	if len(objects) == 0 {
+		return nil, errors.New("portrait: Replace needs at least one object")
 	}
-	u, previous, err := s.Users.SetImage(ctx, userID, key)
-	if err != nil {
-		s.discard(ctx, key)
+	set := NewImageSet(userID)
+	if err := s.Users.BeginUpload(ctx, userID, set); err != nil {
 		return nil, err
 	}
-	s.deleteObject(ctx, previous)
+	if err := s.put(ctx, set, objects); err != nil {
+		s.discard(ctx, set)
+		return nil, fmt.Errorf("store image: %w", err)
+	}
+	u, previous, err := s.Users.SetImage(ctx, userID, Image{Set: set, Key: set + objects[0].Name})
+	if err != nil {
+		s.discard(ctx, set)
+		return nil, err
+	}
+	s.deleteSets(ctx, previous)
 	return u, nil
+}
+
+// put writes the objects under set, a few at a time.
+func (s *Images) put(ctx context.Context, set string, objects []Object) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(putConcurrency)
+	for _, o := range objects {
+		g.Go(func() error {
+			return s.Bucket.Put(ctx, set+o.Name, bytes.NewReader(o.Data), int64(len(o.Data)), o.ContentType)
+		})
+	}
+	return g.Wait()
 }
 
 // Remove deletes the user's profile image, if any, and returns the updated
 // user, or ENOTFOUND.
 func (s *Images) Remove(ctx context.Context, userID string) (*User, error) {
-	u, previous, err := s.Users.SetImage(ctx, userID, "")
+	u, previous, err := s.Users.SetImage(ctx, userID, Image{})
 	if err != nil {
 		return nil, err
 	}
-	s.deleteObject(ctx, previous)
+	s.deleteSets(ctx, previous)
 	return u, nil
 }
 
-// discard deletes a new object whose commit failed, unless the user row
-// does point at it after all (a commit can fail after it took effect, e.g.
-// when the connection drops): when in doubt the object is kept, and Sweep
-// removes it later if it turns out to be unreferenced.
-func (s *Images) discard(ctx context.Context, key string) {
+// discard deletes the objects of a set whose commit failed, once
+// ReleaseUpload says that no user points or can come to point at it (a
+// commit can fail after it took effect, e.g. when the connection drops).
+// When in doubt the objects are kept, and Sweep removes them later if
+// they turn out to be unreferenced.
+func (s *Images) discard(ctx context.Context, set string) {
 	ctx, cancel := s.cleanupContext(ctx)
 	defer cancel()
-	referenced, err := s.Users.ImageReferenced(ctx, key)
-	if err != nil || referenced {
-		s.log().Warn("new image kept after a failed replace", "key", key, "referenced", referenced, "err", err)
+	deletable, err := s.Users.ReleaseUpload(ctx, set, farFuture)
+	if err != nil || !deletable {
+		s.log().Warn("new image kept after a failed replace", "set", set, "err", err)
 		return
 	}
-	if err := s.Bucket.Delete(ctx, key); err != nil {
-		s.log().Warn("could not delete the new image of a failed replace; the sweeper will", "key", key, "err", err)
+	if _, err := s.deleteObjects(ctx, set); err != nil {
+		s.log().Warn("could not delete the new image of a failed replace; the sweeper will", "set", set, "err", err)
 	}
 }
 
-// deleteObject deletes a previous image that SetImage recorded as pending
-// and forgets the record. On failure the record stays for RetryDeletions.
-func (s *Images) deleteObject(ctx context.Context, key string) {
-	if key == "" {
+// deleteSets deletes the objects of sets that SetImage or DeleteUser
+// recorded as pending, and forgets the records. On failure they stay for
+// RetryDeletions.
+func (s *Images) deleteSets(ctx context.Context, sets ...string) {
+	if len(sets) == 0 || sets[0] == "" {
 		return
 	}
 	ctx, cancel := s.cleanupContext(ctx)
 	defer cancel()
-	if err := s.Bucket.Delete(ctx, key); err != nil {
-		s.log().Warn("previous image not deleted; will retry", "key", key, "err", err)
-		return
+	if _, err := s.deleteAll(ctx, sets); err != nil {
+		s.log().Warn("previous image not deleted; will retry", "sets", sets, "err", err)
 	}
-	if err := s.Users.DeletionDone(ctx, key); err != nil {
-		s.log().Warn("deleted image still recorded as pending", "key", key, "err", err)
+}
+
+// deleteAll deletes the objects of every set, in few storage requests,
+// then forgets their pending deletions. It returns how many sets it
+// deleted; it forgets none if any deletion fails.
+func (s *Images) deleteAll(ctx context.Context, sets []string) (int, error) {
+	keys, err := s.objectsOf(ctx, sets)
+	if err != nil {
+		return 0, err
 	}
+	if err := s.Bucket.Delete(ctx, keys...); err != nil {
+		return 0, err
+	}
+	return len(sets), s.Users.DeletionDone(ctx, sets...)
+}
+
+// listConcurrency bounds the sets listed at once by objectsOf.
+const listConcurrency = 8
+
+// objectsOf returns the keys of every object of the sets.
+func (s *Images) objectsOf(ctx context.Context, sets []string) ([]string, error) {
+	found := make([][]string, len(sets))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(listConcurrency)
+	for i, set := range sets {
+		g.Go(func() error {
+			return s.Bucket.List(ctx, set, func(o ObjectInfo) error {
+				found[i] = append(found[i], o.Key)
+				return nil
+			})
+		})
+	}
+	err := g.Wait()
+	var keys []string
+	for _, k := range found {
+		keys = append(keys, k...)
+	}
+	return keys, err
+}
+
+// deleteObjects deletes every object of set and returns how many there were.
+func (s *Images) deleteObjects(ctx context.Context, set string) (int, error) {
+	keys, err := s.objectsOf(ctx, []string{set})
+	if err != nil {
+		return 0, err
+	}
+	return len(keys), s.Bucket.Delete(ctx, keys...)
 }
 
 // cleanupContext detaches cleanup from the request's cancellation (a client
@@ -118,38 +194,31 @@ func (s *Images) cleanupContext(ctx context.Context) (context.Context, context.C
 	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
 
-// RetryDeletions deletes up to limit pending objects recorded at least age
-// ago. A key that a user references again is forgotten without deleting
-// it. It returns how many objects it deleted and the first error met; it
-// goes on past errors.
+// RetryDeletions deletes the objects of up to limit pending sets recorded
+// at least age ago, in few storage requests. A set that a user references
+// again is forgotten without deleting it. It returns how many sets it
+// deleted and the first error met.
 func (s *Images) RetryDeletions(ctx context.Context, age time.Duration, limit int) (deleted int, err error) {
-	keys, err := s.Users.PendingDeletions(ctx, s.now().Add(-age), limit)
-	if err != nil {
+	sets, err := s.Users.PendingDeletions(ctx, s.now().Add(-age), limit)
+	if err != nil || len(sets) == 0 {
 		return 0, err
 	}
-	for _, key := range keys {
-		done, kerr := s.retryDeletion(ctx, key)
-		if done {
-			deleted++
+	var unreferenced []string
+	for _, set := range sets {
+		referenced, err := s.Users.ImageReferenced(ctx, set)
+		switch {
+		case err != nil:
+			return 0, err
+		case referenced:
+			err = s.Users.DeletionDone(ctx, set)
+		default:
+			unreferenced = append(unreferenced, set)
 		}
-		if kerr != nil && err == nil {
-			err = kerr
-		}
-	}
-	return deleted, err
-}
-
-func (s *Images) retryDeletion(ctx context.Context, key string) (deleted bool, err error) {
-	referenced, err := s.Users.ImageReferenced(ctx, key)
-	if err != nil {
-		return false, err
-	}
-	if !referenced {
-		if err := s.Bucket.Delete(ctx, key); err != nil {
-			return false, err
+		if err != nil {
+			return 0, err
 		}
 	}
-	return !referenced, s.Users.DeletionDone(ctx, key)
+	return s.deleteAll(ctx, unreferenced)
 }
 
 func (s *Images) now() time.Time {
@@ -164,50 +233,4 @@ func (s *Images) log() *slog.Logger {
 		return s.Log
 	}
 	return slog.Default()
-}
-
-// SweepReport says what one Sweep did.
-type SweepReport struct {
-	Scanned  int `json:"scanned"`  // objects listed
-	Orphans  int `json:"orphans"`  // unreferenced and older than the grace period
-	Deleted  int `json:"deleted"`  // orphans deleted
-	Retried  int `json:"retried"`  // pending deletions completed
-	Failures int `json:"failures"` // deletions that failed and will be tried again
-}
-
-// Sweep deletes every stored image that no user references and that is
-// older than grace, then retries all pending deletions. grace must exceed
-// the longest an upload can take between writing its object and committing
-// it (a key is referenced only by the request that wrote it), so an object
-// old enough to be swept can never become referenced. Several nodes may
-// sweep at once: every step is idempotent.
-func (s *Images) Sweep(ctx context.Context, grace time.Duration) (SweepReport, error) {
-	var rep SweepReport
-	cutoff := s.now().Add(-grace)
-	err := s.Bucket.List(ctx, ImagePrefix, func(o ObjectInfo) error {
-		rep.Scanned++
-		if !o.ModTime.Before(cutoff) {
-			return nil
-		}
-		referenced, err := s.Users.ImageReferenced(ctx, o.Key)
-		if err != nil || referenced {
-			return err
-		}
-		rep.Orphans++
-		if err := s.Bucket.Delete(ctx, o.Key); err != nil {
-			rep.Failures++
-			s.log().Warn("orphaned image not deleted", "key", o.Key, "err", err)
-			return nil
-		}
-		rep.Deleted++
-		return nil
-	})
-	if err != nil {
-		return rep, fmt.Errorf("sweep: %w", err)
-	}
-	rep.Retried, err = s.RetryDeletions(ctx, 0, 10_000)
-	if err != nil {
-		rep.Failures++
-	}
-	return rep, err
 }

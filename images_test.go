@@ -30,11 +30,11 @@ func (b *faultyBucket) Put(ctx context.Context, key string, r io.Reader, size in
 	return b.Bucket.Put(ctx, key, r, size, ct)
 }
 
-func (b *faultyBucket) Delete(ctx context.Context, key string) error {
+func (b *faultyBucket) Delete(ctx context.Context, keys ...string) error {
 	if b.failDelete {
 		return errInjected
 	}
-	return b.Bucket.Delete(ctx, key)
+	return b.Bucket.Delete(ctx, keys...)
 }
 
 // faultyStore is a real store whose SetImage fails on demand: before the
@@ -43,20 +43,33 @@ func (b *faultyBucket) Delete(ctx context.Context, key string) error {
 type faultyStore struct {
 	portrait.UserStore
 	failBeforeCommit, failAfterCommit, failReads bool
+	// beforeCommit, if set, runs as SetImage starts, as a slow commit
+	// would let other work happen.
+	beforeCommit func()
 }
 
-func (s *faultyStore) ImageReferenced(ctx context.Context, key string) (bool, error) {
+func (s *faultyStore) ImageReferenced(ctx context.Context, set string) (bool, error) {
 	if s.failReads {
 		return false, errInjected
 	}
-	return s.UserStore.ImageReferenced(ctx, key)
+	return s.UserStore.ImageReferenced(ctx, set)
 }
 
-func (s *faultyStore) SetImage(ctx context.Context, id, key string) (*portrait.User, string, error) {
+func (s *faultyStore) ReleaseUpload(ctx context.Context, set string, before time.Time) (bool, error) {
+	if s.failReads {
+		return false, errInjected
+	}
+	return s.UserStore.ReleaseUpload(ctx, set, before)
+}
+
+func (s *faultyStore) SetImage(ctx context.Context, id string, img portrait.Image) (*portrait.User, string, error) {
+	if s.beforeCommit != nil {
+		s.beforeCommit()
+	}
 	if s.failBeforeCommit {
 		return nil, "", errInjected
 	}
-	u, prev, err := s.UserStore.SetImage(ctx, id, key)
+	u, prev, err := s.UserStore.SetImage(ctx, id, img)
 	if s.failAfterCommit {
 		return nil, "", errInjected
 	}
@@ -90,12 +103,18 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// replace uploads content and returns the key the user then points at.
+// replace uploads content as a set of two objects, the image and a
+// smaller size of it, and returns the key the user then points at.
 func (f *fixture) replace(t *testing.T, content string) (string, error) {
 	t.Helper()
-	u, err := f.images.Replace(context.Background(), f.user, []byte(content), "image/jpeg", "jpg")
+	u, err := f.images.Replace(context.Background(), f.user,
+		portrait.Object{Name: "512.jpg", Data: []byte(content), ContentType: "image/jpeg"},
+		portrait.Object{Name: "64.jpg", Data: []byte(content[:1]), ContentType: "image/jpeg"})
 	if err != nil {
 		return "", err
+	}
+	if u.ImageSet != portrait.SetOf(u.ImageKey) {
+		t.Fatalf("user points at %q in set %q", u.ImageKey, u.ImageSet)
 	}
 	return u.ImageKey, nil
 }
@@ -115,12 +134,18 @@ func (f *fixture) objects(t *testing.T) []string {
 }
 
 // assertOnly checks that the user points at key, that key is readable, and
-// that it is the only stored object.
+// that the objects of its set are the only stored objects, with no upload
+// left recorded.
 func (f *fixture) assertOnly(t *testing.T, key string) {
 	t.Helper()
 	u, err := f.store.UserByID(context.Background(), f.user)
 	if err != nil || u.ImageKey != key {
 		t.Fatalf("user points at %q (err %v), want %q", u.ImageKey, err, key)
+	}
+	for _, o := range f.objects(t) {
+		if key == "" || portrait.SetOf(o) != u.ImageSet {
+			t.Fatalf("bucket holds %v, want only the objects of %q", f.objects(t), u.ImageSet)
+		}
 	}
 	if key != "" {
 		r, _, err := f.bucket.Open(context.Background(), key)
@@ -129,8 +154,8 @@ func (f *fixture) assertOnly(t *testing.T, key string) {
 		}
 		r.Close()
 	}
-	if objs := f.objects(t); len(objs) != min(1, len(key)) || (key != "" && objs[0] != key) {
-		t.Fatalf("bucket holds %v, want only %q", objs, key)
+	if ups, err := f.store.StaleUploads(context.Background(), time.Now().Add(time.Hour), 10); err != nil || len(ups) != 0 {
+		t.Fatalf("uploads still recorded: %q, %v", ups, err)
 	}
 }
 
@@ -205,13 +230,13 @@ func TestUnreadableStateKeepsObjects(t *testing.T) {
 	if _, err := f.replace(t, "new"); err == nil {
 		t.Fatal("want the injected error")
 	}
-	if n := len(f.objects(t)); n != 2 {
-		t.Fatalf("bucket holds %d objects; the uncommitted new one must be kept while in doubt", n)
+	if n := len(f.objects(t)); n != 4 {
+		t.Fatalf("bucket holds %d objects; the uncommitted new set must be kept while in doubt", n)
 	}
 	if _, err := f.images.Sweep(context.Background(), 0); err == nil {
 		t.Fatal("Sweep with unreadable references must fail, not guess")
 	}
-	if n := len(f.objects(t)); n != 2 {
+	if n := len(f.objects(t)); n != 4 {
 		t.Fatalf("Sweep deleted objects without knowing they were unreferenced: %d left", n)
 	}
 	f.store.failBeforeCommit, f.store.failReads = false, false
@@ -229,7 +254,7 @@ func TestFailedDeleteIsRetried(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Replace must succeed although the old image could not be deleted: %v", err)
 	}
-	if n := len(f.objects(t)); n != 2 {
+	if n := len(f.objects(t)); n != 4 {
 		t.Fatalf("bucket holds %d objects; the failing delete was not injected", n)
 	}
 	if n, err := f.images.RetryDeletions(context.Background(), 0, 10); n != 0 || err == nil {
@@ -258,18 +283,15 @@ func TestSweepDeletesOnlyOldOrphans(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	current, _ := f.replace(t, "current")
-	orphan := portrait.NewImageKey(f.user, []byte("orphan"), "jpg")
-	if err := f.bucket.Put(ctx, orphan, bytes.NewReader([]byte("orphan")), 6, "image/jpeg"); err != nil {
-		t.Fatal(err)
-	}
+	f.putOrphan(t, portrait.NewImageSet(f.user)+"512.jpg")
 	rep, err := f.images.Sweep(ctx, time.Hour)
-	if err != nil || rep.Deleted != 0 || len(f.objects(t)) != 2 {
+	if err != nil || rep.Deleted != 0 || len(f.objects(t)) != 3 {
 		t.Fatalf("young orphan swept: %+v, %v", rep, err)
 	}
 	f.images.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
 	rep, err = f.images.Sweep(ctx, time.Hour)
-	if err != nil || rep.Deleted != 1 || rep.Scanned != 2 {
-		t.Fatalf("Sweep = %+v, %v; want 2 scanned, 1 deleted", rep, err)
+	if err != nil || rep.Deleted != 1 || rep.Scanned != 3 {
+		t.Fatalf("Sweep = %+v, %v; want 3 scanned, 1 deleted", rep, err)
 	}
 	f.assertOnly(t, current)
 }
@@ -280,11 +302,8 @@ func TestConcurrentSweeps(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	current, _ := f.replace(t, "current")
-	for i := range 20 {
-		data := []byte{byte(i)}
-		if err := f.bucket.Put(ctx, portrait.NewImageKey(f.user, data, "jpg"), bytes.NewReader(data), 1, "image/jpeg"); err != nil {
-			t.Fatal(err)
-		}
+	for range 20 {
+		f.putOrphan(t, portrait.NewImageSet(f.user)+"512.jpg")
 	}
 	f.images.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
 	errs := make(chan error, 4)
@@ -300,4 +319,13 @@ func TestConcurrentSweeps(t *testing.T) {
 		}
 	}
 	f.assertOnly(t, current)
+}
+
+// putOrphan stores an object at key that no upload recorded and no user
+// references, as a crash of an older version could leave.
+func (f *fixture) putOrphan(t *testing.T, key string) {
+	t.Helper()
+	if err := f.bucket.Put(context.Background(), key, bytes.NewReader([]byte("orphan")), 6, "image/jpeg"); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -10,7 +10,9 @@ import (
 )
 
 // User is an account. ImageKey is the bucket key of the user's current
-// profile image, or "" when the user has none.
+// profile image (the object the contract's profile_image URL names) and
+// ImageSet the image set that holds it (see SetOf); both are "" when the
+// user has none.
 type User struct {
 	ID           string
 	FirstName    string
@@ -22,6 +24,7 @@ type User struct {
 	// password change) revokes all tokens issued before.
 	TokenVersion int64
 	ImageKey     string
+	ImageSet     string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -56,29 +59,58 @@ type UserStore interface {
 	// before. It returns the new version, or ENOTFOUND.
 	SetPassword(ctx context.Context, id, passwordHash string) (int64, error)
 
-	// SetImage makes key (or "" for none) the user's image in one
-	// transaction that locks the user's row. The previous key, if any and
-	// different from key, is recorded as a pending deletion in that same
-	// transaction, so it is never forgotten even if the process dies before
-	// deleting it. It returns the updated user and the previous key ("" if
-	// none), or ENOTFOUND.
-	SetImage(ctx context.Context, id, key string) (u *User, previous string, err error)
+	// Ping reports whether the store can be used: that it accepts a
+	// write, not only that it answers.
+	Ping(ctx context.Context) error
 
-	// DeleteUser removes the user and records its image, if any, as a
+	// BeginUpload records that an upload of the user is about to write the
+	// objects of set, a fresh image set (NewImageSet). SetImage accepts set
+	// only while this record exists, which is what lets a sweep delete the
+	// objects of an upload that never committed without racing its commit
+	// (see ReleaseUpload).
+	BeginUpload(ctx context.Context, userID, set string) error
+
+	// SetImage makes img the user's image, or removes it for Image{}, in one
+	// transaction that locks the user's row. A non-empty img.Set must have
+	// been recorded by BeginUpload for this user and not released since:
+	// SetImage consumes the record, and fails with EUPLOADEXPIRED, changing
+	// nothing, if there is none. The previous set, if any, is recorded as a
+	// pending deletion in that same transaction, so it is never forgotten
+	// even if the process dies before deleting it. It returns the updated
+	// user and the previous set ("" if none), or ENOTFOUND.
+	SetImage(ctx context.Context, id string, img Image) (u *User, previousSet string, err error)
+
+	// ReleaseUpload decides, in one transaction, whether the objects of set
+	// may be deleted because no user can ever point at them: it deletes
+	// set's upload record if that was made before recordedBefore, then
+	// returns false if a record remains (an upload in progress) or a user's
+	// ImageSet is set, and true otherwise. Once it has returned true,
+	// SetImage refuses set.
+	ReleaseUpload(ctx context.Context, set string, recordedBefore time.Time) (bool, error)
+
+	// StaleUploads returns up to limit sets whose upload record was made
+	// before the given time and was neither consumed nor released, oldest
+	// first.
+	StaleUploads(ctx context.Context, before time.Time, limit int) ([]string, error)
+
+	// DeleteUser removes the user and records its image set, if any, as a
 	// pending deletion in the same transaction. It returns ENOTFOUND if the
 	// user does not exist.
 	DeleteUser(ctx context.Context, id string) error
 
-	// PendingDeletions returns up to limit keys recorded for deletion at or
-	// before the given time, oldest first.
+	// PendingDeletions returns up to limit image sets recorded for deletion
+	// at or before the given time, oldest first.
 	PendingDeletions(ctx context.Context, before time.Time, limit int) ([]string, error)
 
-	// DeletionDone forgets a pending deletion once its object is gone. It
-	// is not an error if key is not pending.
-	DeletionDone(ctx context.Context, key string) error
+	// CountPendingDeletions returns how many image sets wait for deletion.
+	CountPendingDeletions(ctx context.Context) (int, error)
 
-	// ImageReferenced reports whether any user's ImageKey is key.
-	ImageReferenced(ctx context.Context, key string) (bool, error)
+	// DeletionDone forgets the pending deletions of sets once their objects
+	// are gone. Sets that are not pending are ignored.
+	DeletionDone(ctx context.Context, sets ...string) error
+
+	// ImageReferenced reports whether any user's ImageSet is set.
+	ImageReferenced(ctx context.Context, set string) (bool, error)
 
 	// Close releases the store's resources.
 	Close() error

@@ -37,6 +37,9 @@ func Run(t *testing.T, open func(t *testing.T) portrait.Bucket) {
 		{"PutFailingReader", testPutFailingReader},
 		{"PutShortReader", testPutShortReader},
 		{"Seek", testSeek},
+		{"SeekPatterns", testSeekPatterns},
+		{"DeleteMany", testDeleteMany},
+		{"Ping", testPing},
 		{"ConcurrentPuts", testConcurrentPuts},
 		{"NestedKeys", testNestedKeys},
 	}
@@ -212,6 +215,64 @@ func testSeek(t *testing.T, b portrait.Bucket) {
 	got := make([]byte, 500)
 	if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, data[4000:4500]) {
 		t.Fatalf("reading bytes 4000-4500 after Seek: %v, or wrong bytes", err)
+	}
+}
+
+// testSeekPatterns reads an object as http.ServeContent does for a whole
+// response, for a range, and for several ranges, backward ones included.
+func testSeekPatterns(t *testing.T, b portrait.Bucket) {
+	key, data := "profileImages/u1/ranges.jpg", randomBytes(t, 300_000)
+	MustPut(t, b, key, data, "image/jpeg")
+	r, _, err := b.Open(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, span := range [][2]int64{{0, 300_000}, {250_000, 260_000}, {10, 20}, {20, 200_000}, {299_999, 300_000}, {0, 1}} {
+		if _, err := r.Seek(0, io.SeekEnd); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Seek(span[0], io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, span[1]-span[0])
+		if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, data[span[0]:span[1]]) {
+			t.Fatalf("bytes %d-%d: %v, or wrong bytes", span[0], span[1], err)
+		}
+	}
+	r.Seek(0, io.SeekEnd)
+	if n, err := r.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Errorf("Read at the end = %d, %v; want 0, EOF", n, err)
+	}
+}
+
+// testDeleteMany deletes several objects, missing ones among them, in one
+// call; no call at all is fine too.
+func testDeleteMany(t *testing.T, b portrait.Bucket) {
+	var keys []string
+	for i := range 5 {
+		key := fmt.Sprintf("profileImages/u1/set/%d.jpg", i)
+		MustPut(t, b, key, []byte{byte(i)}, "image/jpeg")
+		keys = append(keys, key)
+	}
+	MustPut(t, b, "profileImages/u1/kept.jpg", []byte("kept"), "image/jpeg")
+	if err := b.Delete(t.Context(), append(keys, "profileImages/u1/missing.jpg")...); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if got := ListKeys(t, b, ""); !slices.Equal(got, []string{"profileImages/u1/kept.jpg"}) {
+		t.Errorf("left after Delete: %q", got)
+	}
+	if err := b.Delete(t.Context()); err != nil {
+		t.Errorf("Delete of no keys: %v", err)
+	}
+}
+
+func testPing(t *testing.T, b portrait.Bucket) {
+	if err := b.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping of a working bucket: %v", err)
+	}
+	if keys := ListKeys(t, b, ""); len(keys) != 0 {
+		t.Errorf("Ping left objects: %q", keys)
 	}
 }
 

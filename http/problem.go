@@ -37,6 +37,7 @@ var statuses = map[string]int{
 	portrait.EINTERNAL:           http.StatusInternalServerError,
 	portrait.EOVERLOADED:         http.StatusServiceUnavailable,
 	portrait.EUNAVAILABLE:        http.StatusServiceUnavailable,
+	portrait.EUPLOADEXPIRED:      http.StatusServiceUnavailable,
 }
 
 // statusClientClosedRequest is nginx's status for a request whose client
@@ -53,6 +54,8 @@ type problem struct {
 	Code      string       `json:"code"`
 	RequestID string       `json:"request_id,omitempty"`
 	Errors    []fieldError `json:"errors,omitempty"`
+	// Checks is the readiness report of a failed /readyz.
+	Checks map[string]checkResult `json:"checks,omitempty"`
 }
 
 // fieldError names one invalid field of a request body.
@@ -96,6 +99,10 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var ve *validationError
 	if errors.As(err, &ve) {
 		p.Errors = ve.Fields
+	}
+	var re *readinessError
+	if errors.As(err, &re) {
+		p.Checks = re.Checks
 	}
 	var pe *portrait.Error
 	if errors.As(err, &pe) && pe.RetryAfter > 0 {

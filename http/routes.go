@@ -34,7 +34,10 @@ func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
 	mux.Handle("GET /profileImages/{key...}", handleImage(log, cfg.Bucket))
 	mux.Handle("/profileImages/", methodNotAllowed(log, "GET", "HEAD"))
 
-	mux.Handle("GET /healthz", handleHealth(log, cfg.Ready))
+	ready := handleReady(log, cfg.Checks)
+	mux.Handle("GET /livez", handleLive())
+	mux.Handle("GET /readyz", ready)
+	mux.Handle("GET /healthz", ready)
 	mux.Handle("GET /openapi.json", handleOpenAPI())
 	mux.Handle("/", notFound(log))
 }

@@ -37,8 +37,8 @@ type Config struct {
 	// bounds uploads per user. Zero or less: no limit.
 	LoginPerMinute  int
 	UploadPerMinute int
-	// Ready reports whether the dependencies answer, for /healthz.
-	Ready func(context.Context) error
+	// Checks are the dependencies that /readyz (and /healthz) report on.
+	Checks []Check
 }
 
 // NewHandler returns the whole API as one handler. It hashes a dummy
@@ -64,18 +64,5 @@ func handleOpenAPI() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPI)
-	})
-}
-
-func handleHealth(log *slog.Logger, ready func(context.Context) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ready != nil {
-			if err := ready(r.Context()); err != nil {
-				log.Warn("health check failed", "err", err)
-				writeError(w, r, log, portrait.Errorf(portrait.EUNAVAILABLE, "A dependency is not answering."))
-				return
-			}
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 }

@@ -2,6 +2,7 @@ package http
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -43,7 +44,8 @@ func handleUpload(log *slog.Logger, images *portrait.Images, avatars *avatar.Pro
 			writeError(w, r, log, err)
 			return
 		}
-		u, err := images.Replace(r.Context(), currentUser(r.Context()).ID, av.Data, av.ContentType, av.Ext)
+		u, err := images.Replace(r.Context(), currentUser(r.Context()).ID,
+			portrait.Object{Name: fmt.Sprintf("%d.%s", av.Width, av.Ext), Data: av.Data, ContentType: av.ContentType})
 		if err != nil {
 			writeError(w, r, log, err)
 			return

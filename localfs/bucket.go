@@ -64,27 +64,56 @@ func (b *Bucket) Open(ctx context.Context, key string) (io.ReadSeekCloser, portr
 	if isNotExist(err) {
 		return nil, portrait.ObjectInfo{}, errNotFound()
 	} else if err != nil {
-		return nil, portrait.ObjectInfo{}, fmt.Errorf("localfs: %w", err)
+		return nil, portrait.ObjectInfo{}, classify(fmt.Errorf("localfs: %w", err))
 	}
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
 		f.Close()
 		if err != nil {
-			return nil, portrait.ObjectInfo{}, fmt.Errorf("localfs: %w", err)
+			return nil, portrait.ObjectInfo{}, classify(fmt.Errorf("localfs: %w", err))
 		}
 		return nil, portrait.ObjectInfo{}, errNotFound()
 	}
 	return f, objectInfo(key, fi), nil
 }
 
-// Delete removes the object's file, then the folders above it that this
+// Delete removes the objects' files, then the folders above them that this
 // leaves empty, except the top one (such as "profileImages"). A missing
 // key, or one that names a folder, is not an error; an invalid key is
-// EINVALID.
-func (b *Bucket) Delete(ctx context.Context, key string) error {
+// EINVALID, and stops Delete there.
+func (b *Bucket) Delete(ctx context.Context, keys ...string) error {
+	for _, key := range keys {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := b.delete(key); err != nil {
+			return classify(err)
+		}
+	}
+	return nil
+}
+
+// Ping reports whether the folder can be written: it writes, syncs and
+// removes a hidden temp file, which fails on a full or read-only disk.
+func (b *Bucket) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	name := ".ping.tmp-" + randomSuffix()
+	f, err := b.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return classify(fmt.Errorf("localfs: ping: %w", err))
+	}
+	defer b.root.Remove(name)
+	_, err = f.Write([]byte{0})
+	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+		return classify(fmt.Errorf("localfs: ping: %w", err))
+	}
+	return nil
+}
+
+// delete removes the file of key and the folders it leaves empty.
+func (b *Bucket) delete(key string) error {
 	if !validKey(key) {
 		return errInvalidKey(key)
 	}
@@ -143,6 +172,17 @@ func validKey(key string) bool {
 		}
 	}
 	return true
+}
+
+// classify returns err as EUNAVAILABLE if it says the disk cannot be used
+// now (full, over quota, read-only, failing), and unchanged otherwise.
+func classify(err error) error {
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EIO} {
+		if errors.Is(err, errno) {
+			return portrait.Unavailable("storage", err)
+		}
+	}
+	return err
 }
 
 // isNotExist reports whether err says that a file, or a folder on its path,

@@ -2,8 +2,10 @@ package localfs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 )
@@ -29,7 +31,7 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, size int64, c
 	}
 	tmp, f, err := b.createTemp(key)
 	if err != nil {
-		return fmt.Errorf("localfs: put %s: %w", key, err)
+		return classify(fmt.Errorf("localfs: put %s: %w", key, err))
 	}
 	err = writeTemp(ctx, f, r, size)
 	if err == nil {
@@ -37,22 +39,23 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, size int64, c
 	}
 	if err != nil {
 		b.root.Remove(tmp)
-		return fmt.Errorf("localfs: put %s: %w", key, err)
+		return classify(fmt.Errorf("localfs: put %s: %w", key, err))
 	}
-	return b.syncParents(key)
+	return classify(b.syncParents(key))
 }
 
 // createTemp creates the folder of key and an empty temp file in it. As a
 // concurrent Delete may remove the folder once it is empty, it tries again
-// while the folder is missing.
+// while the folder is missing, or vanished while MkdirAll made it (which
+// then fails with "file exists").
 func (b *Bucket) createTemp(key string) (tmp string, f *os.File, err error) {
 	dir := path.Dir(key)
-	tmp = path.Join(dir, "."+path.Base(key)+".tmp-"+randomSuffix())
 	for range 10 {
+		tmp = path.Join(dir, "."+path.Base(key)+".tmp-"+randomSuffix())
 		if err = b.root.MkdirAll(dir, 0o755); err == nil {
 			f, err = b.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		}
-		if !isNotExist(err) {
+		if !isNotExist(err) && !errors.Is(err, fs.ErrExist) {
 			break
 		}
 	}

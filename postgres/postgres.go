@@ -83,9 +83,46 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping reports whether the database can be reached.
+// MaxConns returns the size of the connection pool: the URL's
+// pool_max_conns, or pgxpool's default, the greater of 4 and the CPUs.
+func (s *Store) MaxConns() int {
+	return int(s.pool.Config().MaxConns)
+}
+
+// Ping reports whether the database accepts a write: it commits one to a
+// row kept for the purpose, which fails on a read-only standby, a full
+// disk, or a server that refuses connections.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.pool.Ping(ctx)
+	return s.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE readiness_probe SET checked_at = $1 WHERE id = 1`, s.now())
+		return err
+	})
+}
+
+// write runs fn in a read-write transaction and commits it if fn succeeds.
+func (s *Store) write(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.inTx(ctx, pgx.TxOptions{}, fn)
+}
+
+// read runs fn in a read-only transaction.
+func (s *Store) read(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.inTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly}, fn)
+}
+
+// inTx runs fn in a transaction at the default isolation, READ COMMITTED,
+// which the image methods rely on, and commits it if fn succeeds. Waiting
+// for a pooled connection is part of the call, so ctx's deadline bounds it
+// too. Errors that mean the database cannot serve now become EUNAVAILABLE.
+func (s *Store) inTx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		return classify(err)
+	}
+	return classify(tx.Commit(ctx))
 }
 
 // Migrate applies, in version order and in one transaction, the embedded
@@ -165,6 +202,36 @@ func migrationVersion(name string) (int64, error) {
 // now returns the store's current time as it is stored.
 func (s *Store) now() time.Time {
 	return s.Now().UTC().Truncate(time.Microsecond)
+}
+
+// unavailableStates are the SQLSTATE codes and classes (two characters)
+// that say the server cannot serve now, rather than that a statement is
+// wrong: connection exceptions (08), insufficient resources such as too
+// many connections or a full disk (53), operator intervention such as a
+// shutdown or a cancelled statement (57), system errors (58), a lock or
+// serialization conflict, and a read-only server (a standby).
+var unavailableStates = map[string]bool{
+	"08": true, "53": true, "57": true, "58": true,
+	"55P03": true, "40001": true, "40P01": true, "25006": true,
+}
+
+// classify returns err as EUNAVAILABLE if it says the server cannot serve
+// now (see unavailableStates), the connection failed or timed out, and
+// unchanged otherwise.
+func classify(err error) error {
+	var pe *pgconn.PgError
+	var ce *pgconn.ConnectError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe):
+		if !unavailableStates[pe.Code] && !unavailableStates[pe.Code[:min(2, len(pe.Code))]] {
+			return err
+		}
+	case !errors.As(err, &ce) && !pgconn.Timeout(err):
+		return err
+	}
+	return portrait.Unavailable("database", err)
 }
 
 // isEmailTaken reports whether err is the violation of the unique

@@ -3,6 +3,10 @@ package postgres_test
 import (
 	"context"
 	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,7 +48,7 @@ func TestMigrateConcurrently(t *testing.T) {
 }
 
 // assertSchema checks, on a connection of its own, that the URL's schema
-// holds the tables and records migration 1 once.
+// holds the tables and records every migration of ./migrations once.
 func assertSchema(t *testing.T, url string) {
 	t.Helper()
 	conn, err := pgx.Connect(t.Context(), url)
@@ -54,8 +58,9 @@ func assertSchema(t *testing.T, url string) {
 	defer conn.Close(context.Background())
 	var versions []int64
 	rows, _ := conn.Query(t.Context(), `SELECT version FROM schema_migrations ORDER BY version`)
-	if versions, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil || len(versions) != 1 || versions[0] != 1 {
-		t.Errorf("schema_migrations = %v, %v; want [1]", versions, err)
+	versions, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	if want := migrationFiles(t); err != nil || !slices.Equal(versions, want) {
+		t.Errorf("schema_migrations = %v, %v; want %v", versions, err, want)
 	}
 	var tables int
 	err = conn.QueryRow(t.Context(), `SELECT count(*) FROM information_schema.tables
@@ -63,6 +68,24 @@ func assertSchema(t *testing.T, url string) {
 	if err != nil || tables != 2 {
 		t.Errorf("found %d of the 2 tables in the current schema, %v", tables, err)
 	}
+}
+
+// migrationFiles returns the versions of the files in ./migrations, in order.
+func migrationFiles(t *testing.T) []int64 {
+	t.Helper()
+	entries, err := os.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versions []int64
+	for _, e := range entries {
+		v, err := strconv.ParseInt(strings.SplitN(e.Name(), "_", 2)[0], 10, 64)
+		if err != nil {
+			t.Fatalf("migration %s: %v", e.Name(), err)
+		}
+		versions = append(versions, v)
+	}
+	return versions
 }
 
 // TestOpenUnreachable checks that Open fails promptly when no server

@@ -12,46 +12,36 @@ import (
 
 // userColumns are the columns scanUser reads, in its order.
 const userColumns = `id, first_name, last_name, email, phone_number, password_hash,
-	token_version, image_key, created_at, updated_at`
+	token_version, image_key, image_set, created_at, updated_at`
 
 // CreateUser inserts u and sets its CreatedAt and UpdatedAt. It returns
 // EEMAILTAKEN if a user with the same normalized email exists.
 func (s *Store) CreateUser(ctx context.Context, u *portrait.User) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
 	now := s.now()
-	if err := createUser(ctx, tx, u, now); err != nil {
-		return err
+	err := s.write(ctx, func(tx pgx.Tx) error { return createUser(ctx, tx, u, now) })
+	if err == nil {
+		u.CreatedAt, u.UpdatedAt = now, now
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
-	}
-	u.CreatedAt, u.UpdatedAt = now, now
-	return nil
+	return err
 }
 
 // UserByID returns the user, or ENOTFOUND.
-func (s *Store) UserByID(ctx context.Context, id string) (*portrait.User, error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(ctx)
-	return userByID(ctx, tx, id)
+func (s *Store) UserByID(ctx context.Context, id string) (u *portrait.User, err error) {
+	err = s.read(ctx, func(tx pgx.Tx) error {
+		u, err = userByID(ctx, tx, id)
+		return err
+	})
+	return u, err
 }
 
 // UserByEmail returns the user whose normalized email matches, or ENOTFOUND.
-func (s *Store) UserByEmail(ctx context.Context, email string) (*portrait.User, error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(ctx)
-	return queryUser(ctx, tx, `SELECT `+userColumns+` FROM users WHERE email_normalized = $1`,
-		portrait.NormalizeEmail(email))
+func (s *Store) UserByEmail(ctx context.Context, email string) (u *portrait.User, err error) {
+	err = s.read(ctx, func(tx pgx.Tx) error {
+		u, err = queryUser(ctx, tx, `SELECT `+userColumns+` FROM users WHERE email_normalized = $1`,
+			portrait.NormalizeEmail(email))
+		return err
+	})
+	return u, err
 }
 
 // RevokeTokens raises the user's TokenVersion by one and returns the new
@@ -71,106 +61,29 @@ func (s *Store) SetPassword(ctx context.Context, id, passwordHash string) (int64
 
 // revokeTokensAnd raises the user's token version and, in the same
 // transaction, runs also if it is not nil.
-func (s *Store) revokeTokensAnd(ctx context.Context, id string, also func(pgx.Tx) error) (int64, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback(ctx)
-	version, err := revokeTokens(ctx, tx, id, s.now())
-	if err == nil && also != nil {
-		err = also(tx)
-	}
-	if err != nil {
-		return 0, err
-	}
-	return version, tx.Commit(ctx)
+func (s *Store) revokeTokensAnd(ctx context.Context, id string, also func(pgx.Tx) error) (version int64, err error) {
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		if version, err = revokeTokens(ctx, tx, id, s.now()); err != nil || also == nil {
+			return err
+		}
+		return also(tx)
+	})
+	return version, err
 }
 
-// SetImage makes key ("" for none) the user's image and returns the updated
-// user and the previous key, or ENOTFOUND. The transaction locks the user's
-// row (SELECT … FOR UPDATE) before reading the previous key, so concurrent
-// calls for one user, from any process, run one after the other; the
-// previous key, if any and different from key, is recorded as a pending
-// deletion in that same transaction.
-func (s *Store) SetImage(ctx context.Context, id, key string) (*portrait.User, string, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	defer tx.Rollback(ctx)
-	u, previous, err := setImage(ctx, tx, id, key, s.now())
-	if err != nil {
-		return nil, "", err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, "", err
-	}
-	return u, previous, nil
-}
-
-// DeleteUser removes the user and records its image, if any, as a pending
-// deletion in the same transaction. It returns ENOTFOUND if the user does
-// not exist.
+// DeleteUser removes the user and records its image set, if any, as a
+// pending deletion in the same transaction. It returns ENOTFOUND if the
+// user does not exist.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	if err := deleteUser(ctx, tx, id, s.now()); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
-}
-
-// PendingDeletions returns up to limit keys recorded for deletion at or
-// before the given time, oldest first. A limit below one returns none.
-func (s *Store) PendingDeletions(ctx context.Context, before time.Time, limit int) ([]string, error) {
-	if limit < 1 {
-		return nil, nil
-	}
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(ctx)
-	return pendingDeletions(ctx, tx, before, limit)
-}
-
-// DeletionDone forgets a pending deletion. It is not an error if key is not
-// pending.
-func (s *Store) DeletionDone(ctx context.Context, key string) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `DELETE FROM pending_deletions WHERE key = $1`, key); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
-}
-
-// ImageReferenced reports whether any user's ImageKey is key. The empty
-// key, which means "no image", is never referenced.
-func (s *Store) ImageReferenced(ctx context.Context, key string) (bool, error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback(ctx)
-	var referenced bool
-	err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE image_key = $1)`, key).Scan(&referenced)
-	return referenced, err
+	return s.write(ctx, func(tx pgx.Tx) error { return deleteUser(ctx, tx, id, s.now()) })
 }
 
 // createUser inserts u with both times set to now, or returns EEMAILTAKEN.
 func createUser(ctx context.Context, tx pgx.Tx, u *portrait.User, now time.Time) error {
 	_, err := tx.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_normalized)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		u.ID, u.FirstName, u.LastName, u.Email, u.PhoneNumber, u.PasswordHash,
-		u.TokenVersion, nullable(u.ImageKey), now, now, portrait.NormalizeEmail(u.Email))
+		u.TokenVersion, nullable(u.ImageKey), nullable(u.ImageSet), now, now, portrait.NormalizeEmail(u.Email))
 	if isEmailTaken(err) {
 		return portrait.Errorf(portrait.EEMAILTAKEN, "A user with this email already exists.")
 	}
@@ -193,40 +106,11 @@ func revokeTokens(ctx context.Context, tx pgx.Tx, id string, now time.Time) (int
 	return version, err
 }
 
-// setImage locks the user's row, replaces its image key, and records the
-// previous one as a pending deletion unless it is "" or key itself.
-func setImage(ctx context.Context, tx pgx.Tx, id, key string, now time.Time) (*portrait.User, string, error) {
-	previous, err := lockImageKey(ctx, tx, id)
-	if err != nil {
-		return nil, "", err
-	}
-	u, err := queryUser(ctx, tx, `UPDATE users SET image_key = $2, updated_at = $3 WHERE id = $1
-		RETURNING `+userColumns, id, nullable(key), now)
-	if err != nil {
-		return nil, "", err
-	}
-	if previous != "" && previous != key {
-		err = recordDeletion(ctx, tx, previous, now)
-	}
-	return u, previous, err
-}
-
-// lockImageKey locks the user's row until the end of the transaction and
-// returns its image key, or ENOTFOUND.
-func lockImageKey(ctx context.Context, tx pgx.Tx, id string) (string, error) {
-	var key *string
-	err := tx.QueryRow(ctx, `SELECT image_key FROM users WHERE id = $1 FOR UPDATE`, id).Scan(&key)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", errUserNotFound()
-	}
-	return deref(key), err
-}
-
-// deleteUser deletes the user and records its image key, if any, as a
+// deleteUser deletes the user and records its image set, if any, as a
 // pending deletion, or returns ENOTFOUND.
 func deleteUser(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
 	var key *string
-	err := tx.QueryRow(ctx, `DELETE FROM users WHERE id = $1 RETURNING image_key`, id).Scan(&key)
+	err := tx.QueryRow(ctx, `DELETE FROM users WHERE id = $1 RETURNING image_set`, id).Scan(&key)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return errUserNotFound()
@@ -234,25 +118,6 @@ func deleteUser(ctx context.Context, tx pgx.Tx, id string, now time.Time) error 
 		return err
 	}
 	return recordDeletion(ctx, tx, *key, now)
-}
-
-// recordDeletion records key as pending deletion at now. A key already
-// pending keeps its first time.
-func recordDeletion(ctx context.Context, tx pgx.Tx, key string, now time.Time) error {
-	_, err := tx.Exec(ctx, `INSERT INTO pending_deletions (key, created_at) VALUES ($1, $2)
-		ON CONFLICT (key) DO NOTHING`, key, now)
-	return err
-}
-
-// pendingDeletions returns up to limit keys recorded at or before before,
-// oldest first.
-func pendingDeletions(ctx context.Context, tx pgx.Tx, before time.Time, limit int) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT key FROM pending_deletions WHERE created_at <= $1
-		ORDER BY created_at, key LIMIT $2`, before, limit)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // queryUser returns the user that query selects, or ENOTFOUND.
@@ -267,13 +132,13 @@ func queryUser(ctx context.Context, tx pgx.Tx, query string, args ...any) (*port
 // scanUser reads the userColumns of row into a new User, times in UTC.
 func scanUser(row pgx.Row) (*portrait.User, error) {
 	var u portrait.User
-	var imageKey *string
+	var imageKey, imageSet *string
 	err := row.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.PhoneNumber,
-		&u.PasswordHash, &u.TokenVersion, &imageKey, &u.CreatedAt, &u.UpdatedAt)
+		&u.PasswordHash, &u.TokenVersion, &imageKey, &imageSet, &u.CreatedAt, &u.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
-	u.ImageKey = deref(imageKey)
+	u.ImageKey, u.ImageSet = deref(imageKey), deref(imageSet)
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	return &u, nil
 }

@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -22,8 +25,8 @@ import (
 
 var _ portrait.Bucket = (*Bucket)(nil)
 
-// MaxObjectSize is the largest object that Put stores and Open reads: both
-// hold a whole object in memory.
+// MaxObjectSize is the largest object that Put stores: it holds the whole
+// object in memory.
 const MaxObjectSize = 32 << 20
 
 // CacheControl is stored with every object: keys are never overwritten, so
@@ -79,14 +82,13 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, size int64, c
 		CacheControl:  aws.String(CacheControl),
 	})
 	if err != nil {
-		return fmt.Errorf("s3: put %s: %w", key, err)
+		return classify(fmt.Errorf("s3: put %s: %w", key, err))
 	}
 	return nil
 }
 
-// Open reads the whole object into memory and returns a reader on it. It
-// returns ENOTFOUND for a missing object, and an error for one larger than
-// MaxObjectSize.
+// Open returns the object as a reader that streams it from S3 (see
+// object), and its info. It returns ENOTFOUND for a missing object.
 func (b *Bucket) Open(ctx context.Context, key string) (io.ReadSeekCloser, portrait.ObjectInfo, error) {
 	if key == "" {
 		return nil, portrait.ObjectInfo{}, errNotFound()
@@ -98,44 +100,73 @@ func (b *Bucket) Open(ctx context.Context, key string) (io.ReadSeekCloser, portr
 	if isNotFound(err) {
 		return nil, portrait.ObjectInfo{}, errNotFound()
 	} else if err != nil {
-		return nil, portrait.ObjectInfo{}, fmt.Errorf("s3: open %s: %w", key, err)
-	}
-	defer out.Body.Close()
-	data, err := readAll(out.Body, aws.ToInt64(out.ContentLength), MaxObjectSize)
-	if err != nil {
-		return nil, portrait.ObjectInfo{}, fmt.Errorf("s3: open %s: %w", key, err)
+		return nil, portrait.ObjectInfo{}, classify(fmt.Errorf("s3: open %s: %w", key, err))
 	}
 	info := portrait.ObjectInfo{
 		Key:         key,
-		Size:        int64(len(data)),
+		Size:        aws.ToInt64(out.ContentLength),
 		ContentType: aws.ToString(out.ContentType),
 		ModTime:     aws.ToTime(out.LastModified),
 		ETag:        quoteETag(aws.ToString(out.ETag)),
 	}
-	return readSeekCloser{bytes.NewReader(data)}, info, nil
+	return &object{ctx: ctx, b: b, key: key, size: info.Size, etag: aws.ToString(out.ETag), body: out.Body}, info, nil
 }
 
-// readAll reads body, of announced length n (-1 or 0 if unknown), up to
-// limit bytes.
-func readAll(body io.Reader, n, limit int64) ([]byte, error) {
-	if n > limit {
-		return nil, fmt.Errorf("object of %d bytes exceeds %d", n, limit)
+// Delete removes the objects: one DeleteObject for one key, DeleteObjects
+// for up to 1000 at a time otherwise. Missing objects are not errors.
+func (b *Bucket) Delete(ctx context.Context, keys ...string) error {
+	if len(keys) == 1 {
+		return b.deleteOne(ctx, keys[0])
 	}
-	data, err := io.ReadAll(io.LimitReader(body, limit+1))
-	if err == nil && int64(len(data)) > limit {
-		err = fmt.Errorf("object exceeds %d bytes", limit)
+	for batch := range slices.Chunk(keys, maxDeleteBatch) {
+		if err := b.deleteBatch(ctx, batch); err != nil {
+			return err
+		}
 	}
-	return data, err
+	return nil
 }
 
-// Delete removes the object. A missing object is not an error.
-func (b *Bucket) Delete(ctx context.Context, key string) error {
+// maxDeleteBatch is the most keys S3 takes in one DeleteObjects.
+const maxDeleteBatch = 1000
+
+func (b *Bucket) deleteOne(ctx context.Context, key string) error {
 	_, err := b.client.DeleteObject(ctx, &awss3.DeleteObjectInput{
 		Bucket: aws.String(b.bucket),
 		Key:    aws.String(key),
 	})
 	if err != nil && !isNotFound(err) {
-		return fmt.Errorf("s3: delete %s: %w", key, err)
+		return classify(fmt.Errorf("s3: delete %s: %w", key, err))
+	}
+	return nil
+}
+
+// deleteBatch deletes keys with one DeleteObjects, which answers an error
+// per key that it could not delete.
+func (b *Bucket) deleteBatch(ctx context.Context, keys []string) error {
+	ids := make([]types.ObjectIdentifier, len(keys))
+	for i, k := range keys {
+		ids[i] = types.ObjectIdentifier{Key: aws.String(k)}
+	}
+	out, err := b.client.DeleteObjects(ctx, &awss3.DeleteObjectsInput{
+		Bucket: aws.String(b.bucket),
+		Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+	})
+	if err != nil {
+		return classify(fmt.Errorf("s3: delete %d objects: %w", len(keys), err))
+	}
+	for _, e := range out.Errors {
+		if code := aws.ToString(e.Code); code != "NoSuchKey" {
+			return fmt.Errorf("s3: delete %s: %s: %s", aws.ToString(e.Key), code, aws.ToString(e.Message))
+		}
+	}
+	return nil
+}
+
+// Ping reports whether the bucket can be reached, with one HeadBucket.
+func (b *Bucket) Ping(ctx context.Context) error {
+	_, err := b.client.HeadBucket(ctx, &awss3.HeadBucketInput{Bucket: aws.String(b.bucket)})
+	if err != nil {
+		return classify(fmt.Errorf("s3: head bucket %s: %w", b.bucket, err))
 	}
 	return nil
 }
@@ -151,7 +182,7 @@ func (b *Bucket) List(ctx context.Context, prefix string, fn func(portrait.Objec
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("s3: list %s: %w", prefix, err)
+			return classify(fmt.Errorf("s3: list %s: %w", prefix, err))
 		}
 		for _, o := range page.Contents {
 			if err := fn(listedInfo(o)); err != nil {
@@ -209,7 +240,19 @@ func isNotFound(err error) bool {
 
 func errNotFound() error { return portrait.Errorf(portrait.ENOTFOUND, "Image not found.") }
 
-// readSeekCloser is an in-memory object; Close does nothing.
-type readSeekCloser struct{ *bytes.Reader }
-
-func (readSeekCloser) Close() error { return nil }
+// classify returns err as EUNAVAILABLE if it says the server cannot serve
+// now: a 5xx answer (such as 503 SlowDown), retries exhausted, a timeout
+// or a failed connection. Other errors, a 403 for instance, are returned
+// unchanged: they need an operator, not a retry.
+func classify(err error) error {
+	var resp *smithyhttp.ResponseError
+	var netErr net.Error
+	var attempts *retry.MaxAttemptsError
+	switch {
+	case errors.As(err, &resp) && resp.HTTPStatusCode() >= 500,
+		errors.As(err, &attempts), errors.As(err, &netErr),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF):
+		return portrait.Unavailable("storage", err)
+	}
+	return err
+}

@@ -1,25 +1,12 @@
 package s3
 
 import (
-	"bytes"
 	"errors"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 )
-
-func TestReadAllCap(t *testing.T) {
-	if _, err := readAll(bytes.NewReader(nil), 11, 10); err == nil {
-		t.Error("readAll accepted an announced length above the cap")
-	}
-	if _, err := readAll(bytes.NewReader(make([]byte, 11)), -1, 10); err == nil {
-		t.Error("readAll accepted a body above the cap")
-	}
-	if data, err := readAll(bytes.NewReader([]byte("abc")), 3, 10); err != nil || string(data) != "abc" {
-		t.Errorf("readAll = %q, %v", data, err)
-	}
-}
 
 func TestIsNotFound(t *testing.T) {
 	for _, tt := range []struct {

@@ -122,9 +122,40 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// Ping reports whether the database can be used.
+// Ping reports whether the database accepts a write: it commits one to a
+// row kept for the purpose, which fails when the file, its folder or the
+// disk cannot be written.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.db.PingContext(ctx)
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE readiness_probe SET checked_at = ? WHERE id = 1`, formatTime(s.now()))
+		return err
+	})
+}
+
+// write runs fn in a write transaction, which holds the database's write
+// lock from its start (BEGIN IMMEDIATE), and commits it if fn succeeds.
+func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	return s.inTx(ctx, nil, fn)
+}
+
+// read runs fn in a read-only transaction, which never waits for the writer.
+func (s *Store) read(ctx context.Context, fn func(*sql.Tx) error) error {
+	return s.inTx(ctx, &sql.TxOptions{ReadOnly: true}, fn)
+}
+
+// inTx runs fn in a transaction and commits it if fn succeeds. Errors that
+// mean the database cannot be used now (locked past the busy timeout, disk
+// full, read-only, I/O) become EUNAVAILABLE.
+func (s *Store) inTx(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return classify(err)
+	}
+	return classify(tx.Commit())
 }
 
 // Migrate applies, in version order and in one transaction, the embedded
@@ -223,6 +254,24 @@ func nullString(s string) sql.NullString {
 func isBusy(err error) bool {
 	var e *msqlite.Error
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// unavailableCodes are the primary result codes that say the database
+// cannot be used right now, rather than that a statement is wrong.
+var unavailableCodes = map[int]bool{
+	sqlite3.SQLITE_BUSY: true, sqlite3.SQLITE_LOCKED: true, sqlite3.SQLITE_FULL: true,
+	sqlite3.SQLITE_IOERR: true, sqlite3.SQLITE_READONLY: true, sqlite3.SQLITE_CANTOPEN: true,
+	sqlite3.SQLITE_NOMEM: true, sqlite3.SQLITE_PROTOCOL: true,
+}
+
+// classify returns err as EUNAVAILABLE if its SQLite code is one of
+// unavailableCodes, and unchanged otherwise.
+func classify(err error) error {
+	var e *msqlite.Error
+	if errors.As(err, &e) && unavailableCodes[e.Code()&0xff] {
+		return portrait.Unavailable("database", err)
+	}
+	return err
 }
 
 // isUniqueViolation reports whether err is SQLite's UNIQUE constraint

@@ -11,46 +11,36 @@ import (
 
 // userColumns are the columns scanUser reads, in its order.
 const userColumns = `id, first_name, last_name, email, phone_number, password_hash,
-	token_version, image_key, created_at, updated_at`
+	token_version, image_key, image_set, created_at, updated_at`
 
 // CreateUser inserts u and sets its CreatedAt and UpdatedAt. It returns
 // EEMAILTAKEN if a user with the same normalized email exists.
 func (s *Store) CreateUser(ctx context.Context, u *portrait.User) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	now := s.now()
-	if err := createUser(ctx, tx, u, now); err != nil {
-		return err
+	err := s.write(ctx, func(tx *sql.Tx) error { return createUser(ctx, tx, u, now) })
+	if err == nil {
+		u.CreatedAt, u.UpdatedAt = now, now
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	u.CreatedAt, u.UpdatedAt = now, now
-	return nil
+	return err
 }
 
 // UserByID returns the user, or ENOTFOUND.
-func (s *Store) UserByID(ctx context.Context, id string) (*portrait.User, error) {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	return userByID(ctx, tx, id)
+func (s *Store) UserByID(ctx context.Context, id string) (u *portrait.User, err error) {
+	err = s.read(ctx, func(tx *sql.Tx) error {
+		u, err = userByID(ctx, tx, id)
+		return err
+	})
+	return u, err
 }
 
 // UserByEmail returns the user whose normalized email matches, or ENOTFOUND.
-func (s *Store) UserByEmail(ctx context.Context, email string) (*portrait.User, error) {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	return queryUser(ctx, tx, `SELECT `+userColumns+` FROM users WHERE email_normalized = ?`,
-		portrait.NormalizeEmail(email))
+func (s *Store) UserByEmail(ctx context.Context, email string) (u *portrait.User, err error) {
+	err = s.read(ctx, func(tx *sql.Tx) error {
+		u, err = queryUser(ctx, tx, `SELECT `+userColumns+` FROM users WHERE email_normalized = ?`,
+			portrait.NormalizeEmail(email))
+		return err
+	})
+	return u, err
 }
 
 // RevokeTokens raises the user's TokenVersion by one and returns the new
@@ -70,104 +60,29 @@ func (s *Store) SetPassword(ctx context.Context, id, passwordHash string) (int64
 
 // revokeTokensAnd raises the user's token version and, in the same
 // transaction, runs also if it is not nil.
-func (s *Store) revokeTokensAnd(ctx context.Context, id string, also func(*sql.Tx) error) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	version, err := revokeTokens(ctx, tx, id, s.now())
-	if err == nil && also != nil {
-		err = also(tx)
-	}
-	if err != nil {
-		return 0, err
-	}
-	return version, tx.Commit()
+func (s *Store) revokeTokensAnd(ctx context.Context, id string, also func(*sql.Tx) error) (version int64, err error) {
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if version, err = revokeTokens(ctx, tx, id, s.now()); err != nil || also == nil {
+			return err
+		}
+		return also(tx)
+	})
+	return version, err
 }
 
-// SetImage makes key ("" for none) the user's image and returns the updated
-// user and the previous key, or ENOTFOUND. The previous key, if any and
-// different from key, is recorded as a pending deletion in the same
-// transaction, which holds the database's write lock throughout.
-func (s *Store) SetImage(ctx context.Context, id, key string) (*portrait.User, string, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	defer tx.Rollback()
-	u, previous, err := setImage(ctx, tx, id, key, s.now())
-	if err != nil {
-		return nil, "", err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, "", err
-	}
-	return u, previous, nil
-}
-
-// DeleteUser removes the user and records its image, if any, as a pending
-// deletion in the same transaction. It returns ENOTFOUND if the user does
-// not exist.
+// DeleteUser removes the user and records its image set, if any, as a
+// pending deletion in the same transaction. It returns ENOTFOUND if the
+// user does not exist.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := deleteUser(ctx, tx, id, s.now()); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// PendingDeletions returns up to limit keys recorded for deletion at or
-// before the given time, oldest first. A limit below one returns none.
-func (s *Store) PendingDeletions(ctx context.Context, before time.Time, limit int) ([]string, error) {
-	if limit < 1 {
-		return nil, nil
-	}
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	return pendingDeletions(ctx, tx, before, limit)
-}
-
-// DeletionDone forgets a pending deletion. It is not an error if key is not
-// pending.
-func (s *Store) DeletionDone(ctx context.Context, key string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM pending_deletions WHERE key = ?`, key); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// ImageReferenced reports whether any user's ImageKey is key. The empty
-// key, which means "no image", is never referenced.
-func (s *Store) ImageReferenced(ctx context.Context, key string) (bool, error) {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
-	var referenced bool
-	err = tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE image_key = ?)`, key).Scan(&referenced)
-	return referenced, err
+	return s.write(ctx, func(tx *sql.Tx) error { return deleteUser(ctx, tx, id, s.now()) })
 }
 
 // createUser inserts u with both times set to now, or returns EEMAILTAKEN.
 func createUser(ctx context.Context, tx *sql.Tx, u *portrait.User, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_normalized)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.FirstName, u.LastName, u.Email, u.PhoneNumber, u.PasswordHash,
-		u.TokenVersion, nullString(u.ImageKey), formatTime(now), formatTime(now),
+		u.TokenVersion, nullString(u.ImageKey), nullString(u.ImageSet), formatTime(now), formatTime(now),
 		portrait.NormalizeEmail(u.Email))
 	if isUniqueViolation(err) {
 		return portrait.Errorf(portrait.EEMAILTAKEN, "A user with this email already exists.")
@@ -191,65 +106,18 @@ func revokeTokens(ctx context.Context, tx *sql.Tx, id string, now time.Time) (in
 	return version, err
 }
 
-// setImage replaces the user's image key and records the previous one as a
-// pending deletion unless it is "" or key itself.
-func setImage(ctx context.Context, tx *sql.Tx, id, key string, now time.Time) (*portrait.User, string, error) {
-	u, err := userByID(ctx, tx, id)
-	if err != nil {
-		return nil, "", err
-	}
-	previous := u.ImageKey
-	u, err = queryUser(ctx, tx, `UPDATE users SET image_key = ?, updated_at = ? WHERE id = ?
-		RETURNING `+userColumns, nullString(key), formatTime(now), id)
-	if err != nil {
-		return nil, "", err
-	}
-	if previous != "" && previous != key {
-		err = recordDeletion(ctx, tx, previous, now)
-	}
-	return u, previous, err
-}
-
-// deleteUser deletes the user and records its image key, if any, as a
+// deleteUser deletes the user and records its image set, if any, as a
 // pending deletion, or returns ENOTFOUND.
 func deleteUser(ctx context.Context, tx *sql.Tx, id string, now time.Time) error {
-	var key sql.NullString
-	err := tx.QueryRowContext(ctx, `DELETE FROM users WHERE id = ? RETURNING image_key`, id).Scan(&key)
+	var set sql.NullString
+	err := tx.QueryRowContext(ctx, `DELETE FROM users WHERE id = ? RETURNING image_set`, id).Scan(&set)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return errUserNotFound()
-	case err != nil || !key.Valid:
+	case err != nil || !set.Valid:
 		return err
 	}
-	return recordDeletion(ctx, tx, key.String, now)
-}
-
-// recordDeletion records key as pending deletion at now. A key already
-// pending keeps its first time.
-func recordDeletion(ctx context.Context, tx *sql.Tx, key string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO pending_deletions (key, created_at) VALUES (?, ?)
-		ON CONFLICT (key) DO NOTHING`, key, formatTime(now))
-	return err
-}
-
-// pendingDeletions returns up to limit keys recorded at or before before,
-// oldest first.
-func pendingDeletions(ctx context.Context, tx *sql.Tx, before time.Time, limit int) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT key FROM pending_deletions WHERE created_at <= ?
-		ORDER BY created_at, key LIMIT ?`, formatTime(before), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var keys []string
-	for rows.Next() {
-		var key string
-		if err := rows.Scan(&key); err != nil {
-			return nil, err
-		}
-		keys = append(keys, key)
-	}
-	return keys, rows.Err()
+	return recordDeletion(ctx, tx, set.String, now)
 }
 
 // queryUser returns the user that query selects, or ENOTFOUND.
@@ -264,14 +132,14 @@ func queryUser(ctx context.Context, tx *sql.Tx, query string, args ...any) (*por
 // scanUser reads the userColumns of row into a new User.
 func scanUser(row *sql.Row) (*portrait.User, error) {
 	var u portrait.User
-	var imageKey sql.NullString
+	var imageKey, imageSet sql.NullString
 	var created, updated string
 	err := row.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.PhoneNumber,
-		&u.PasswordHash, &u.TokenVersion, &imageKey, &created, &updated)
+		&u.PasswordHash, &u.TokenVersion, &imageKey, &imageSet, &created, &updated)
 	if err != nil {
 		return nil, err
 	}
-	u.ImageKey = imageKey.String
+	u.ImageKey, u.ImageSet = imageKey.String, imageSet.String
 	if u.CreatedAt, err = parseTime(created); err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ var groups = []struct {
 	{"SetImage", []testCase{
 		{"First", testSetFirstImage},
 		{"Replace", testReplaceImage},
-		{"SameKey", testSetSameImage},
+		{"WithoutUpload", testSetImageWithoutUpload},
 		{"Clear", testClearImage},
 		{"ClearWithoutImage", testClearWithoutImage},
 		{"KeyPendingTwice", testKeyPendingTwice},
@@ -74,20 +74,36 @@ var groups = []struct {
 		{"OldestFirst", testPendingOldestFirst},
 		{"Limit", testPendingLimit},
 		{"Before", testPendingBefore},
+		{"Count", testCountPending},
 	}},
 	{"DeletionDone", []testCase{
 		{"Forgets", testDeletionDone},
 		{"UnknownKey", testDeletionDoneUnknown},
+		{"Many", testDeletionDoneMany},
 	}},
 	{"ImageReferenced", []testCase{
 		{"TrueFalse", testImageReferenced},
+	}},
+	{"Uploads", []testCase{
+		{"ConsumedOnce", testUploadConsumedOnce},
+		{"OtherUser", testUploadOfOtherUser},
+		{"ReleaseYoung", testReleaseYoungUpload},
+		{"ReleaseStale", testReleaseStaleUpload},
+		{"ReleaseReferenced", testReleaseReferenced},
+		{"ReleaseUnknown", testReleaseUnknown},
+		{"Stale", testStaleUploads},
+		{"CommitRacesRelease", testCommitRacesRelease},
+	}},
+	{"Ping", []testCase{
+		{"Writes", testPing},
 	}},
 }
 
 func testRoundTrip(t *testing.T, s portrait.UserStore) {
 	want := newUser("u1", "Ada.Lovelace@Example.com")
 	want.TokenVersion = 7
-	want.ImageKey = portrait.ImagePrefix + "u1/a.png"
+	want.ImageSet = portrait.ImagePrefix + "u1/s/"
+	want.ImageKey = want.ImageSet + "a.png"
 	mustCreate(t, s, want)
 	got, err := s.UserByID(t.Context(), "u1")
 	if err != nil {
@@ -178,9 +194,14 @@ func testNotFound(t *testing.T, s portrait.UserStore) {
 		"UserByID":     func() error { _, err := s.UserByID(t.Context(), "nope"); return err },
 		"UserByEmail":  func() error { _, err := s.UserByEmail(t.Context(), "nope@example.com"); return err },
 		"RevokeTokens": func() error { _, err := s.RevokeTokens(t.Context(), "nope"); return err },
-		"SetImage":     func() error { _, _, err := s.SetImage(t.Context(), "nope", "k"); return err },
-		"SetPassword":  func() error { _, err := s.SetPassword(t.Context(), "nope", "h"); return err },
-		"DeleteUser":   func() error { return s.DeleteUser(t.Context(), "nope") },
+		"SetImage":     func() error { _, _, err := s.SetImage(t.Context(), "nope", portrait.Image{}); return err },
+		"SetImage(set)": func() error {
+			s.BeginUpload(t.Context(), "nope", "k")
+			_, _, err := s.SetImage(t.Context(), "nope", image("k"))
+			return err
+		},
+		"SetPassword": func() error { _, err := s.SetPassword(t.Context(), "nope", "h"); return err },
+		"DeleteUser":  func() error { return s.DeleteUser(t.Context(), "nope") },
 	}
 	for name, call := range calls {
 		if err := call(); portrait.ErrorCode(err) != portrait.ENOTFOUND {
@@ -220,7 +241,7 @@ func testSetFirstImage(t *testing.T, s portrait.UserStore) {
 	created := newUser("u1", "ada@example.com")
 	mustCreate(t, s, created)
 	u := mustSetImage(t, s, "u1", "k1", "")
-	if u.ImageKey != "k1" || u.UpdatedAt.Before(created.UpdatedAt) || !u.CreatedAt.Equal(created.CreatedAt) {
+	if u.ImageSet != "k1" || u.UpdatedAt.Before(created.UpdatedAt) || !u.CreatedAt.Equal(created.CreatedAt) {
 		t.Errorf("SetImage returned %+v", u)
 	}
 	assertUser(t, mustGet(t, s, "u1"), u)
@@ -231,28 +252,31 @@ func testSetFirstImage(t *testing.T, s portrait.UserStore) {
 func testReplaceImage(t *testing.T, s portrait.UserStore) {
 	mustCreate(t, s, newUser("u1", "ada@example.com"))
 	mustSetImage(t, s, "u1", "k1", "")
-	if u := mustSetImage(t, s, "u1", "k2", "k1"); u.ImageKey != "k2" {
-		t.Errorf("ImageKey = %q, want k2", u.ImageKey)
+	if u := mustSetImage(t, s, "u1", "k2", "k1"); u.ImageSet != "k2" {
+		t.Errorf("ImageSet = %q, want k2", u.ImageSet)
 	}
 	assertPending(t, s, []string{"k1"})
 }
 
-func testSetSameImage(t *testing.T, s portrait.UserStore) {
+// testSetImageWithoutUpload: a set that no BeginUpload recorded is
+// refused, and nothing changes.
+func testSetImageWithoutUpload(t *testing.T, s portrait.UserStore) {
 	mustCreate(t, s, newUser("u1", "ada@example.com"))
-	mustSetImage(t, s, "u1", "k1", "")
-	mustSetImage(t, s, "u1", "k1", "k1")
+	before := mustSetImage(t, s, "u1", "k1", "")
+	_, _, err := s.SetImage(t.Context(), "u1", image("k2"))
+	assertCode(t, err, portrait.EUPLOADEXPIRED)
+	assertUser(t, mustGet(t, s, "u1"), before)
 	assertPending(t, s, nil)
-	assertReferenced(t, s, "k1", true)
 }
 
 func testClearImage(t *testing.T, s portrait.UserStore) {
 	mustCreate(t, s, newUser("u1", "ada@example.com"))
 	mustSetImage(t, s, "u1", "k1", "")
-	if u := mustSetImage(t, s, "u1", "", "k1"); u.ImageKey != "" {
-		t.Errorf("ImageKey = %q after clearing", u.ImageKey)
+	if u := mustSetImage(t, s, "u1", "", "k1"); u.ImageKey != "" || u.ImageSet != "" {
+		t.Errorf("image %q in %q after clearing", u.ImageKey, u.ImageSet)
 	}
-	if u := mustGet(t, s, "u1"); u.ImageKey != "" {
-		t.Errorf("stored ImageKey = %q after clearing", u.ImageKey)
+	if u := mustGet(t, s, "u1"); u.ImageKey != "" || u.ImageSet != "" {
+		t.Errorf("stored image %q in %q after clearing", u.ImageKey, u.ImageSet)
 	}
 	assertPending(t, s, []string{"k1"})
 	assertReferenced(t, s, "k1", false)
@@ -276,7 +300,10 @@ func testConcurrentSetImage(t *testing.T, s portrait.UserStore) {
 		keys[i] = fmt.Sprintf("%sk%02d", portrait.ImagePrefix, i)
 	}
 	errs := parallel(n, func(i int) (err error) {
-		_, previous[i], err = s.SetImage(t.Context(), "u1", keys[i])
+		if err := s.BeginUpload(t.Context(), "u1", keys[i]); err != nil {
+			return err
+		}
+		_, previous[i], err = s.SetImage(t.Context(), "u1", image(keys[i]))
 		return err
 	})
 	for i, err := range errs {
@@ -284,7 +311,7 @@ func testConcurrentSetImage(t *testing.T, s portrait.UserStore) {
 			t.Fatalf("SetImage %d: %v", i, err)
 		}
 	}
-	current := mustGet(t, s, "u1").ImageKey
+	current := mustGet(t, s, "u1").ImageSet
 	others := slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == current })
 	if len(others) != n-1 {
 		t.Fatalf("current ImageKey %q is not one of the keys set", current)
@@ -351,6 +378,24 @@ func testDeletionDone(t *testing.T, s portrait.UserStore) {
 func testDeletionDoneUnknown(t *testing.T, s portrait.UserStore) {
 	if err := s.DeletionDone(t.Context(), "never-recorded"); err != nil {
 		t.Errorf("DeletionDone of an unknown key: %v", err)
+	}
+}
+
+func testDeletionDoneMany(t *testing.T, s portrait.UserStore) {
+	recordPending(t, s, "k1", "k2", "k3", "k4")
+	if err := s.DeletionDone(t.Context(), "k1", "k3", "never-recorded"); err != nil {
+		t.Fatal(err)
+	}
+	assertPending(t, s, []string{"k2"})
+	if err := s.DeletionDone(t.Context()); err != nil {
+		t.Errorf("DeletionDone of no sets: %v", err)
+	}
+}
+
+func testCountPending(t *testing.T, s portrait.UserStore) {
+	recordPending(t, s, "k1", "k2", "k3")
+	if n, err := s.CountPendingDeletions(t.Context()); err != nil || n != 2 {
+		t.Errorf("CountPendingDeletions = %d, %v; want 2", n, err)
 	}
 }
 
@@ -444,17 +489,32 @@ func mustGet(t *testing.T, s portrait.UserStore, id string) *portrait.User {
 	return u
 }
 
-// mustSetImage sets the image of user id to key and checks that the
-// previous key returned is wantPrevious.
-func mustSetImage(t *testing.T, s portrait.UserStore, id, key, wantPrevious string) *portrait.User {
-	t.Helper()
-	u, previous, err := s.SetImage(t.Context(), id, key)
-	if err != nil {
-		t.Fatalf("SetImage(%s, %q): %v", id, key, err)
+// image returns the Image of set, whose main object is set+"a.jpg".
+func image(set string) portrait.Image {
+	if set == "" {
+		return portrait.Image{}
 	}
-	if previous != wantPrevious || u.ID != id || u.ImageKey != key {
-		t.Fatalf("SetImage(%s, %q) = user %s with %q, previous %q; want previous %q",
-			id, key, u.ID, u.ImageKey, previous, wantPrevious)
+	return portrait.Image{Set: set, Key: set + "a.jpg"}
+}
+
+// mustSetImage records an upload of set for user id, unless set is "", and
+// makes it the user's image; it checks that the previous set returned is
+// wantPrevious.
+func mustSetImage(t *testing.T, s portrait.UserStore, id, set, wantPrevious string) *portrait.User {
+	t.Helper()
+	if set != "" {
+		if err := s.BeginUpload(t.Context(), id, set); err != nil {
+			t.Fatalf("BeginUpload(%s, %q): %v", id, set, err)
+		}
+	}
+	img := image(set)
+	u, previous, err := s.SetImage(t.Context(), id, img)
+	if err != nil {
+		t.Fatalf("SetImage(%s, %q): %v", id, set, err)
+	}
+	if previous != wantPrevious || u.ID != id || u.ImageSet != img.Set || u.ImageKey != img.Key {
+		t.Fatalf("SetImage(%s, %q) = user %s with %q in %q, previous %q; want previous %q",
+			id, set, u.ID, u.ImageKey, u.ImageSet, previous, wantPrevious)
 	}
 	return u
 }

@@ -42,6 +42,11 @@ type config struct {
 	GCGrace       time.Duration
 	DeletionRetry time.Duration
 
+	DBTimeout       time.Duration
+	DBMaxCalls      int
+	StorageTimeout  time.Duration
+	StorageMaxCalls int
+
 	LoginPerMinute  int
 	UploadPerMinute int
 }
@@ -73,8 +78,12 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", 2*time.Minute, "longest time to receive a whole request, body included (slow uploads get 408)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", time.Minute, "how long a graceful shutdown waits for requests in flight")
 	fs.DurationVar(&cfg.GCInterval, "gc-interval", 10*time.Minute, "period of the background sweep for orphaned images (0 = off)")
-	fs.DurationVar(&cfg.GCGrace, "gc-grace", time.Hour, "age before an unreferenced image may be swept")
+	fs.DurationVar(&cfg.GCGrace, "gc-grace", time.Hour, "age before an unreferenced image, or an upload that never committed, may be swept (raised to the longest an upload can take, with a warning)")
 	fs.DurationVar(&cfg.DeletionRetry, "deletion-retry", 30*time.Second, "period of the retry of pending image deletions")
+	fs.DurationVar(&cfg.DBTimeout, "db-timeout", 5*time.Second, "deadline of each database call, waiting for a pooled connection included (503 after it)")
+	fs.IntVar(&cfg.DBMaxCalls, "db-max-calls", 64, "database calls in flight or waiting at once; more are answered 503 at once")
+	fs.DurationVar(&cfg.StorageTimeout, "storage-timeout", 10*time.Second, "deadline of each object-storage call; a stream must deliver each read within it (503 after it)")
+	fs.IntVar(&cfg.StorageMaxCalls, "storage-max-calls", 64, "object-storage calls in flight or waiting at once, image downloads included; more are answered 503 at once")
 	fs.IntVar(&cfg.LoginPerMinute, "login-per-minute", 10, "failed logins allowed per account and client address each minute; 10× that many attempts per address (0: no limit)")
 	fs.IntVar(&cfg.UploadPerMinute, "upload-per-minute", 240, "uploads allowed per user each minute (0: no limit)")
 	return fs
@@ -122,6 +131,26 @@ func (c *config) logger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// minGCGrace returns the shortest sweep grace that no upload can outlast:
+// an upload holds its record while it writes its objects (a few storage
+// calls, four at a time) and commits (a database call), each bounded by its
+// deadline; twice that allows for clocks that disagree. A shorter grace
+// would not lose images (the sweep is fenced) but would fail uploads.
+func (c *config) minGCGrace() time.Duration {
+	return 2 * (2*c.StorageTimeout + 2*c.DBTimeout)
+}
+
+// gcGrace returns --gc-grace for the sweeps of a serving node, raised to
+// minGCGrace with a warning.
+func (c *config) gcGrace(log *slog.Logger) time.Duration {
+	if min := c.minGCGrace(); c.GCGrace < min {
+		log.Warn("PORTRAIT_GC_GRACE is shorter than the longest upload; using the longest upload instead",
+			"configured", c.GCGrace, "used", min)
+		return min
+	}
+	return c.GCGrace
 }
 
 func (c *config) corsOrigins() []string {

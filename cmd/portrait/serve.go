@@ -9,9 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,16 +21,25 @@ import (
 	"github.com/portraitsvc/portrait"
 	"github.com/portraitsvc/portrait/argon2id"
 	"github.com/portraitsvc/portrait/avatar"
+	"github.com/portraitsvc/portrait/bulkhead"
 	phttp "github.com/portraitsvc/portrait/http"
 )
 
-// app is the service wired from its configuration.
+// app is the service wired from its configuration. Every call to the
+// database and the storage goes through a bulkhead (users, bucket): a
+// deadline of its own, and a bound on the calls outstanding.
 type app struct {
-	cfg    *config
-	log    *slog.Logger
-	store  store
-	bucket portrait.Bucket
-	images *portrait.Images
+	cfg                 *config
+	log                 *slog.Logger
+	raw                 store           // the database, unbounded: migrations, closing
+	users               *bulkhead.Store // the database, bounded
+	bucket              *bulkhead.Bucket
+	closer              io.Closer // the bucket's resources, if it holds any
+	images              *portrait.Images
+	dbGate, storageGate *bulkhead.Bulkhead
+	// pending is the backlog of image sets waiting for deletion, as
+	// retryDeletions last counted it.
+	pending prometheus.Gauge
 }
 
 // openApp opens the store and the bucket that cfg names.
@@ -45,17 +54,25 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app, error) {
 		st.Close()
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
-	return &app{cfg: cfg, log: log, store: st, bucket: b,
-		images: &portrait.Images{Users: st, Bucket: b, Log: log}}, nil
+	a := &app{cfg: cfg, log: log, raw: st,
+		dbGate:      bulkhead.New("database", cfg.DBMaxCalls, cfg.DBTimeout),
+		storageGate: bulkhead.New("storage", cfg.StorageMaxCalls, cfg.StorageTimeout),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "portrait_pending_deletions", Help: "Image sets recorded for deletion and not yet deleted.",
+		})}
+	a.users, a.bucket = bulkhead.WrapStore(st, a.dbGate), bulkhead.WrapBucket(b, a.storageGate)
+	a.closer, _ = b.(io.Closer)
+	a.images = &portrait.Images{Users: a.users, Bucket: a.bucket, Log: log}
+	return a, nil
 }
 
 // close releases the store and, if it holds any, the bucket's resources.
 func (a *app) close() error {
 	var err error
-	if c, ok := a.bucket.(io.Closer); ok {
-		err = c.Close()
+	if a.closer != nil {
+		err = a.closer.Close()
 	}
-	return errors.Join(err, a.store.Close())
+	return errors.Join(err, a.raw.Close())
 }
 
 // start parses the flags of the named command and opens the app they
@@ -80,9 +97,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// limit makes the collector return them before the heap doubles.
 		debug.SetMemoryLimit(cfg.DecodeMemory + 128<<20)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h, err := a.handler(ctx, phttp.NewMetrics(reg))
+	reg := a.registry()
+	tmp, err := a.tempDir()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	inflight := &inflight{}
+	h, err := a.handler(ctx, phttp.NewMetrics(reg), tmp)
 	if err != nil {
 		return err
 	}
@@ -99,7 +121,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	stop := a.startBackground(ctx, metrics, reg)
 	defer stop()
 	a.log.Info("portrait serving", "addr", l.Addr().String(), "public_url", cfg.PublicURL)
-	return serveUntilDone(ctx, a.log, newServer(cfg, h), l, cfg.ShutdownTimeout)
+	return serveUntilDone(ctx, a.log, newServer(cfg, inflight.track(h)), l, cfg.ShutdownTimeout, inflight)
+}
+
+// registry returns the Prometheus registry of the service: Go runtime and
+// process metrics, the calls outstanding on each dependency, and the
+// backlog of pending deletions (kept up to date by retryDeletions).
+func (a *app) registry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, g := range []*bulkhead.Bulkhead{a.dbGate, a.storageGate} {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "portrait_dependency_calls_outstanding", Help: "Calls in flight or waiting on a dependency.",
+			ConstLabels: prometheus.Labels{"dependency": g.Name()},
+		}, func() float64 { return float64(g.Outstanding()) }))
+	}
+	reg.MustRegister(a.pending)
+	return reg
 }
 
 // startBackground starts the deletion retries, the periodic sweep and, if
@@ -112,7 +150,7 @@ func (a *app) startBackground(ctx context.Context, metrics net.Listener, reg *pr
 	bg.Go(func() { a.sweepPeriodically(bgCtx) })
 	if metrics != nil {
 		srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
-		bg.Go(func() { serveUntilDone(bgCtx, a.log, srv, metrics, time.Second) })
+		bg.Go(func() { serveUntilDone(bgCtx, a.log, srv, metrics, time.Second, nil) })
 	}
 	return func() {
 		cancel()
@@ -120,40 +158,15 @@ func (a *app) startBackground(ctx context.Context, metrics net.Listener, reg *pr
 	}
 }
 
-// tempDir returns the folder of uploads being received, after removing the
-// files that no request can still be using (left by a crash): those older
-// than the longest a request may take.
-func (a *app) tempDir() (string, error) {
-	dir := filepath.Join(a.cfg.DataDir, "tmp")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return "", err
-	}
-	cutoff := time.Now().Add(-2*a.cfg.ReadTimeout - a.cfg.DecodeWait - time.Minute)
-	for _, e := range entries {
-		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && info.ModTime().Before(cutoff) {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
-	return dir, nil
-}
-
-// handler builds the HTTP API on the app's backends.
-func (a *app) handler(ctx context.Context, metrics *phttp.Metrics) (http.Handler, error) {
+// handler builds the HTTP API on the app's backends, spooling uploads to tmp.
+func (a *app) handler(ctx context.Context, metrics *phttp.Metrics, tmp string) (http.Handler, error) {
 	cfg := a.cfg
 	tokens, err := tokenIssuer(cfg, a.log)
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := a.tempDir()
-	if err != nil {
-		return nil, err
-	}
 	return phttp.NewHandler(ctx, phttp.Config{
-		Users: a.store, Images: a.images, Bucket: a.bucket, Log: a.log, Tokens: tokens, Metrics: metrics,
+		Users: a.users, Images: a.images, Bucket: a.bucket, Log: a.log, Tokens: tokens, Metrics: metrics,
 		Passwords: argon2id.New(argon2id.OWASP, 0),
 		Avatars: avatar.New(avatar.Config{MaxPixels: cfg.MaxPixels, MaxSide: cfg.MaxSide,
 			MemoryBudget: cfg.DecodeMemory, Workers: cfg.DecodeWorkers, MaxWait: cfg.DecodeWait}),
@@ -161,7 +174,7 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics) (http.Handler
 		Upload:         phttp.UploadLimits{MaxFileBytes: cfg.MaxUploadBytes, MaxParts: cfg.MaxParts, TempDir: tmp},
 		AllowedOrigins: cfg.corsOrigins(),
 		LoginPerMinute: cfg.LoginPerMinute, UploadPerMinute: cfg.UploadPerMinute,
-		Ready: a.store.Ping,
+		Checks: []phttp.Check{{Name: "database", Probe: a.users.Ping}, {Name: "storage", Probe: a.bucket.Ping}},
 	})
 }
 
@@ -179,8 +192,14 @@ func newServer(cfg *config, h http.Handler) *http.Server {
 }
 
 // serveUntilDone serves on l until ctx ends, then shuts down gracefully:
-// it stops accepting and lets in-flight requests (uploads) finish.
-func serveUntilDone(ctx context.Context, log *slog.Logger, srv *http.Server, l net.Listener, grace time.Duration) error {
+// it stops accepting and lets in-flight requests (uploads) finish for up to
+// grace. Requests still running then are cut off: their contexts are
+// cancelled and their connections closed, and it waits a little for their
+// handlers to return, so that they clean up after themselves.
+func serveUntilDone(ctx context.Context, log *slog.Logger, srv *http.Server, l net.Listener, grace time.Duration, in *inflight) error {
+	base, cutOff := context.WithCancel(context.WithoutCancel(ctx))
+	defer cutOff()
+	srv.BaseContext = func(net.Listener) context.Context { return base }
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {
@@ -188,10 +207,14 @@ func serveUntilDone(ctx context.Context, log *slog.Logger, srv *http.Server, l n
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down; waiting for requests in flight")
+	log.Info("shutting down; waiting for requests in flight", "grace", grace)
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("requests still in flight after the grace; cutting them off", "requests", in.count())
+		cutOff()
+		srv.Close()
+		in.wait(cutOffWait)
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
@@ -200,8 +223,59 @@ func serveUntilDone(ctx context.Context, log *slog.Logger, srv *http.Server, l n
 	return nil
 }
 
+// cutOffWait is how long a shutdown waits for cut-off requests to return.
+const cutOffWait = 5 * time.Second
+
+// inflight counts the requests being handled.
+type inflight struct {
+	wg sync.WaitGroup
+	n  atomic.Int64
+}
+
+// track returns h counting its requests in i. A nil i tracks nothing.
+func (i *inflight) track(h http.Handler) http.Handler {
+	if i == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i.wg.Add(1)
+		i.n.Add(1)
+		defer i.wg.Done()
+		defer i.n.Add(-1)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (i *inflight) count() int64 {
+	if i == nil {
+		return 0
+	}
+	return i.n.Load()
+}
+
+// wait waits until no request is being handled, or d has passed.
+func (i *inflight) wait(d time.Duration) {
+	if i == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		i.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
+// retryBatch is how many pending deletions one retry round takes at a time.
+const retryBatch = 1000
+
 // retryDeletions retries pending deletions every --deletion-retry until
-// ctx ends; pending rows younger than that are left to their request.
+// ctx ends; pending rows younger than that are left to their request. Each
+// round drains the backlog in batches until a batch comes back short or
+// fails, then counts what is left for the portrait_pending_deletions gauge.
 func (a *app) retryDeletions(ctx context.Context) {
 	retry := time.NewTicker(a.cfg.DeletionRetry)
 	defer retry.Stop()
@@ -210,10 +284,30 @@ func (a *app) retryDeletions(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-retry.C:
-			if n, err := a.images.RetryDeletions(ctx, a.cfg.DeletionRetry, 100); n > 0 || err != nil {
-				a.log.Info("retried pending deletions", "deleted", n, "err", err)
-			}
+			a.drainDeletions(ctx)
 		}
+	}
+}
+
+// drainDeletions runs one retry round.
+func (a *app) drainDeletions(ctx context.Context) {
+	total := 0
+	for {
+		n, err := a.images.RetryDeletions(ctx, a.cfg.DeletionRetry, retryBatch)
+		total += n
+		if err != nil {
+			a.log.Warn("retry of pending deletions failed; will try again", "deleted", total, "err", err)
+			break
+		}
+		if n < retryBatch {
+			break
+		}
+	}
+	if total > 0 {
+		a.log.Info("retried pending deletions", "deleted", total)
+	}
+	if n, err := a.users.CountPendingDeletions(ctx); err == nil {
+		a.pending.Set(float64(n))
 	}
 }
 

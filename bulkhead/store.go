@@ -1,0 +1,95 @@
+package bulkhead
+
+import (
+	"context"
+	"time"
+
+	"github.com/portraitsvc/portrait"
+)
+
+// Store is a portrait.UserStore whose every call goes through a Bulkhead.
+type Store struct {
+	s portrait.UserStore
+	b *Bulkhead
+}
+
+var _ portrait.UserStore = (*Store)(nil)
+
+// WrapStore returns s with its calls bounded by b.
+func WrapStore(s portrait.UserStore, b *Bulkhead) *Store { return &Store{s: s, b: b} }
+
+// call runs fn through the bulkhead and returns its value.
+func call[T any](ctx context.Context, b *Bulkhead, fn func(context.Context) (T, error)) (v T, err error) {
+	err = b.Do(ctx, func(ctx context.Context) error {
+		v, err = fn(ctx)
+		return err
+	})
+	return v, err
+}
+
+func (s *Store) CreateUser(ctx context.Context, u *portrait.User) error {
+	return s.b.Do(ctx, func(ctx context.Context) error { return s.s.CreateUser(ctx, u) })
+}
+
+func (s *Store) UserByID(ctx context.Context, id string) (*portrait.User, error) {
+	return call(ctx, s.b, func(ctx context.Context) (*portrait.User, error) { return s.s.UserByID(ctx, id) })
+}
+
+func (s *Store) UserByEmail(ctx context.Context, email string) (*portrait.User, error) {
+	return call(ctx, s.b, func(ctx context.Context) (*portrait.User, error) { return s.s.UserByEmail(ctx, email) })
+}
+
+func (s *Store) RevokeTokens(ctx context.Context, id string) (int64, error) {
+	return call(ctx, s.b, func(ctx context.Context) (int64, error) { return s.s.RevokeTokens(ctx, id) })
+}
+
+func (s *Store) SetPassword(ctx context.Context, id, hash string) (int64, error) {
+	return call(ctx, s.b, func(ctx context.Context) (int64, error) { return s.s.SetPassword(ctx, id, hash) })
+}
+
+func (s *Store) Ping(ctx context.Context) error {
+	return s.b.Do(ctx, s.s.Ping)
+}
+
+func (s *Store) BeginUpload(ctx context.Context, userID, set string) error {
+	return s.b.Do(ctx, func(ctx context.Context) error { return s.s.BeginUpload(ctx, userID, set) })
+}
+
+func (s *Store) SetImage(ctx context.Context, id string, img portrait.Image) (u *portrait.User, previous string, err error) {
+	err = s.b.Do(ctx, func(ctx context.Context) error {
+		u, previous, err = s.s.SetImage(ctx, id, img)
+		return err
+	})
+	return u, previous, err
+}
+
+func (s *Store) ReleaseUpload(ctx context.Context, set string, before time.Time) (bool, error) {
+	return call(ctx, s.b, func(ctx context.Context) (bool, error) { return s.s.ReleaseUpload(ctx, set, before) })
+}
+
+func (s *Store) StaleUploads(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	return call(ctx, s.b, func(ctx context.Context) ([]string, error) { return s.s.StaleUploads(ctx, before, limit) })
+}
+
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return s.b.Do(ctx, func(ctx context.Context) error { return s.s.DeleteUser(ctx, id) })
+}
+
+func (s *Store) PendingDeletions(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	return call(ctx, s.b, func(ctx context.Context) ([]string, error) { return s.s.PendingDeletions(ctx, before, limit) })
+}
+
+func (s *Store) CountPendingDeletions(ctx context.Context) (int, error) {
+	return call(ctx, s.b, s.s.CountPendingDeletions)
+}
+
+func (s *Store) DeletionDone(ctx context.Context, sets ...string) error {
+	return s.b.Do(ctx, func(ctx context.Context) error { return s.s.DeletionDone(ctx, sets...) })
+}
+
+func (s *Store) ImageReferenced(ctx context.Context, set string) (bool, error) {
+	return call(ctx, s.b, func(ctx context.Context) (bool, error) { return s.s.ImageReferenced(ctx, set) })
+}
+
+// Close closes the wrapped store; it is not bounded.
+func (s *Store) Close() error { return s.s.Close() }
