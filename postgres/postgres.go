@@ -12,7 +12,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -216,11 +218,10 @@ var unavailableStates = map[string]bool{
 }
 
 // classify returns err as EUNAVAILABLE if it says the server cannot serve
-// now (see unavailableStates), the connection failed or timed out, and
-// unchanged otherwise.
+// now (see unavailableStates), or that the connection failed, timed out or
+// was lost (the server died under it); unchanged otherwise.
 func classify(err error) error {
 	var pe *pgconn.PgError
-	var ce *pgconn.ConnectError
 	switch {
 	case err == nil:
 		return nil
@@ -228,10 +229,18 @@ func classify(err error) error {
 		if !unavailableStates[pe.Code] && !unavailableStates[pe.Code[:min(2, len(pe.Code))]] {
 			return err
 		}
-	case !errors.As(err, &ce) && !pgconn.Timeout(err):
+	case !connectionLost(err):
 		return err
 	}
 	return portrait.Unavailable("database", err)
+}
+
+// connectionLost reports whether err says that no connection could be made
+// or used: a failed connect, a timeout, a connection closed or cut short.
+func connectionLost(err error) bool {
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
 
 // isEmailTaken reports whether err is the violation of the unique

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -44,4 +45,34 @@ func mustConnect(t *testing.T, url string) *pgx.Conn {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+// TestServer checks the server of a test's own: a frozen one does not
+// answer, a thawed one does again, and one killed and started again keeps
+// its data.
+func TestServer(t *testing.T) {
+	s := NewServer(t, "max_connections=12")
+	conn := mustConnect(t, s.URL())
+	if _, err := conn.Exec(t.Context(), `CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Freeze()
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	_, err := conn.Exec(ctx, `SELECT 1`)
+	cancel()
+	s.Thaw()
+	if err == nil {
+		t.Fatal("a frozen server answered")
+	}
+	s.Kill()
+	s.Start()
+	var v int
+	if err := mustConnect(t, s.URL()).QueryRow(t.Context(), `SELECT v FROM kept`).Scan(&v); err != nil || v != 7 {
+		t.Fatalf("after kill and start: %d, %v; want the committed 7", v, err)
+	}
+	var max string
+	mustConnect(t, s.URL()).QueryRow(t.Context(), `SHOW max_connections`).Scan(&max)
+	if max != "12" {
+		t.Errorf("max_connections = %s, want the setting given, 12", max)
+	}
 }

@@ -86,6 +86,11 @@ func launch(bin, dir string, cfg *s3.Config) (*process, error) {
 		return nil, err
 	}
 	cfg.Endpoint = "http://" + addr
+	return launchAt(bin, dir, addr, *cfg)
+}
+
+// launchAt starts bin on addr and waits until the server answers.
+func launchAt(bin, dir, addr string, cfg s3.Config) (*process, error) {
 	p := &process{
 		cmd:  exec.Command(bin, "--port", addr, "--quiet", "posix", dir),
 		out:  &boundedBuffer{},
@@ -97,7 +102,7 @@ func launch(bin, dir string, cfg *s3.Config) (*process, error) {
 	if err := p.start(); err != nil {
 		return nil, fmt.Errorf("start versitygw: %w", err)
 	}
-	if err := p.waitReady(*cfg); err != nil {
+	if err := p.waitReady(cfg); err != nil {
 		p.stop()
 		return nil, err
 	}
