@@ -97,7 +97,7 @@ func tokenIssuer(cfg *config, log *slog.Logger) (*jwt.Issuer, error) {
 		}
 		log.Warn("PORTRAIT_JWT_SECRET is not set; using the secret kept in the data dir (fine for one machine, not for several)")
 	}
-	return jwt.New(secret, cfg.TokenTTL, 30*time.Second)
+	return jwt.New(secret, cfg.TokenTTL, 30*time.Second, cfg.previousSecrets()...)
 }
 
 func loadOrCreateSecret(path string) ([]byte, error) {

@@ -18,12 +18,15 @@ type config struct {
 	PublicURL    string
 	ImageBaseURL string
 	JWTSecret    string
-	DatabaseURL  string
-	StorageURL   string
-	CORSOrigins  string
-	MetricsAddr  string
-	LogFormat    string
-	LogLevel     string
+	// JWTPreviousSecrets are comma-separated secrets that verify tokens
+	// but sign none: the secrets being rotated out.
+	JWTPreviousSecrets string
+	DatabaseURL        string
+	StorageURL         string
+	CORSOrigins        string
+	MetricsAddr        string
+	LogFormat          string
+	LogLevel           string
 
 	MaxUploadBytes int64
 	MaxParts       int
@@ -55,6 +58,7 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach this server at (default http://<addr>)")
 	fs.StringVar(&cfg.ImageBaseURL, "image-base-url", "", "base URL of returned image URLs, e.g. a CDN (default the public URL)")
 	fs.StringVar(&cfg.JWTSecret, "jwt-secret", "", "secret (>= 32 bytes) signing access tokens; shared by all nodes (default: generated once into the data dir, embedded mode only)")
+	fs.StringVar(&cfg.JWTPreviousSecrets, "jwt-previous-secrets", "", "comma-separated earlier secrets that still verify tokens (not sign them), for rotating --jwt-secret without logging everyone out")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "postgres://… or sqlite:<path> (default sqlite in the data dir)")
 	fs.StringVar(&cfg.StorageURL, "storage-url", "", "s3://<bucket>?endpoint=…&region=…&path_style=true or file://<folder> (default the data dir)")
 	fs.StringVar(&cfg.CORSOrigins, "cors-origins", "", "comma-separated browser origins allowed by CORS, or *")
@@ -125,8 +129,23 @@ func (c *config) logger(w io.Writer) *slog.Logger {
 }
 
 func (c *config) corsOrigins() []string {
+	return commaList(c.CORSOrigins)
+}
+
+// previousSecrets returns the secrets of --jwt-previous-secrets.
+func (c *config) previousSecrets() [][]byte {
+	var out [][]byte
+	for _, s := range commaList(c.JWTPreviousSecrets) {
+		out = append(out, []byte(s))
+	}
+	return out
+}
+
+// commaList splits a comma-separated setting, trimming spaces and
+// dropping empty entries.
+func commaList(s string) []string {
 	var out []string
-	for _, o := range strings.Split(c.CORSOrigins, ",") {
+	for _, o := range strings.Split(s, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			out = append(out, o)
 		}
