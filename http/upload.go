@@ -158,7 +158,7 @@ func bodyError(err error) error {
 	case errors.As(err, &timeout) && timeout.Timeout():
 		return portrait.Errorf(portrait.ETIMEOUT, "The request body was not received in time.")
 	default:
-		return portrait.Errorf(portrait.EINVALID, "The multipart body is malformed or was cut short.")
+		return portrait.Errorf(portrait.EINVALID, "The request body is malformed or was cut short.")
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -28,5 +29,33 @@ func TestJWTSecretRotation(t *testing.T) {
 	}
 	if r := do(t, "GET", s.base+"/users/me", a.token, "", nil); r.status != 401 {
 		t.Fatalf("token of the dropped secret: %s", r)
+	}
+}
+
+// TestJSONBodiesHaveOneMeaning: a member given twice, or in another case,
+// could be read differently by another parser (a proxy, a WAF, a log
+// pipeline); every JSON endpoint refuses both with invalid_request.
+func TestJSONBodiesHaveOneMeaning(t *testing.T) {
+	s := startServer(t, nil)
+	a := s.newAccount(t)
+	reg := `"first_name":"Eve","last_name":"X","phone_number":"+15551234567","password":"correct horse battery"`
+	cases := []struct{ name, path, token, body string }{
+		{"register, email twice", "/auth/register", "", `{` + reg + `,"email":"eve@example.com","email":"` + a.email + `"}`},
+		{"register, EMAIL", "/auth/register", "", `{` + reg + `,"EMAIL":"eve2@example.com"}`},
+		{"register, First_Name", "/auth/register", "", `{"First_Name":"Eve","last_name":"X","email":"eve3@example.com","phone_number":"+15551234567","password":"correct horse battery"}`},
+		{"login, password twice", "/auth/login", "", `{"email":"` + a.email + `","password":"wrong","password":"` + a.password + `"}`},
+		{"login, Email", "/auth/login", "", `{"Email":"` + a.email + `","password":"` + a.password + `"}`},
+		{"password, new_password twice", "/auth/password", a.token, `{"current_password":"` + a.password + `","new_password":"first new password","new_password":"second new password"}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := do(t, "POST", s.base+c.path, c.token, "application/json", strings.NewReader(c.body))
+			if r.status != 400 || r.code(t) != "invalid_request" {
+				t.Fatalf("got %s, want 400 invalid_request", r)
+			}
+		})
+	}
+	if r := postJSONT(t, s.base+"/auth/login", "", map[string]string{"email": a.email, "password": a.password}); r.status != 200 {
+		t.Fatalf("the account's password changed or it cannot log in: %s", r)
 	}
 }
