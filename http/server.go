@@ -33,10 +33,16 @@ type Config struct {
 	// AllowedOrigins lists the browser origins allowed by CORS ("*": any).
 	AllowedOrigins []string
 	// LoginPerMinute bounds failed logins per (account, client address)
-	// pair, and ten times as many attempts per address; UploadPerMinute
-	// bounds uploads per user. Zero or less: no limit.
-	LoginPerMinute  int
-	UploadPerMinute int
+	// pair, and ten times as many attempts per address, and failed
+	// current passwords of /auth/password per user; UploadPerMinute bounds
+	// uploads per user; RegisterPerMinute registrations per client
+	// address. Zero or less: no limit.
+	LoginPerMinute    int
+	UploadPerMinute   int
+	RegisterPerMinute int
+	// RateLimits keeps the counts of those limits; nil keeps them in this
+	// node's memory.
+	RateLimits portrait.RateLimits
 	// Ready reports whether the dependencies answer, for /healthz.
 	Ready func(context.Context) error
 }

@@ -26,10 +26,10 @@ type UploadLimits struct {
 
 const multipartSlack = 64 << 10
 
-func handleUpload(log *slog.Logger, images *portrait.Images, avatars *avatar.Processor, uploads *keyedLimiter, urls imageURLs, lim UploadLimits) http.Handler {
+func handleUpload(log *slog.Logger, images *portrait.Images, avatars *avatar.Processor, uploads portrait.RateLimiter, urls imageURLs, lim UploadLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d := uploads.take(currentUser(r.Context()).ID); d > 0 {
-			writeError(w, r, log, rateLimited(d, "uploads"))
+		if err := admitOne(r.Context(), uploads, currentUser(r.Context()).ID, "uploads"); err != nil {
+			writeError(w, r, log, err)
 			return
 		}
 		f, err := receiveFile(w, r, lim)

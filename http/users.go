@@ -118,8 +118,14 @@ func validEmail(s string) bool {
 	return at > 0 && strings.Contains(s[at+1:], ".") && !strings.HasSuffix(s, ".")
 }
 
-func handleRegister(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher, urls imageURLs) http.Handler {
+// handleRegister creates an account. Every attempt counts against the
+// client address's allowance of registrations.
+func handleRegister(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher, limit portrait.RateLimiter, urls imageURLs) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := admitOne(r.Context(), limit, clientAddr(r), "registrations"); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
 		var req registerRequest
 		if err := decodeJSON(w, r, &req); err != nil {
 			writeError(w, r, log, err)
@@ -174,7 +180,9 @@ func handleLogin(log *slog.Logger, users portrait.UserStore, passwords *argon2id
 		}
 		u, err := authenticate(r.Context(), users, passwords, dummyHash, req)
 		if portrait.ErrorCode(err) == portrait.EINVALIDCREDENTIALS {
-			throttle.failed(r, req.Email)
+			if ferr := throttle.failed(r, req.Email); ferr != nil {
+				err = ferr
+			}
 		}
 		if err != nil {
 			writeError(w, r, log, err)
@@ -240,14 +248,16 @@ type passwordRequest struct {
 
 // handleChangePassword replaces the user's password after checking the
 // current one, and revokes every token of the user, the one used included.
-func handleChangePassword(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher) http.Handler {
+// Wrong current passwords are counted per user, like failed logins, so a
+// stolen token cannot be used to guess the password.
+func handleChangePassword(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher, failures portrait.RateLimiter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req passwordRequest
 		if err := decodeJSON(w, r, &req); err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		if err := changePassword(r.Context(), users, passwords, currentUser(r.Context()), req); err != nil {
+		if err := changePassword(r.Context(), users, passwords, failures, currentUser(r.Context()), req); err != nil {
 			writeError(w, r, log, err)
 			return
 		}
@@ -255,15 +265,21 @@ func handleChangePassword(log *slog.Logger, users portrait.UserStore, passwords 
 	})
 }
 
-func changePassword(ctx context.Context, users portrait.UserStore, passwords *argon2id.Hasher, u *portrait.User, req passwordRequest) error {
+func changePassword(ctx context.Context, users portrait.UserStore, passwords *argon2id.Hasher, failures portrait.RateLimiter, u *portrait.User, req passwordRequest) error {
 	if !validPassword(req.NewPassword) {
 		return invalidFields([]fieldError{{"new_password", passwordRule}})
+	}
+	if err := checkAllowance(ctx, failures, u.ID, "password attempts"); err != nil {
+		return err
 	}
 	ok, _, err := passwords.Verify(ctx, req.CurrentPassword, u.PasswordHash)
 	if err != nil {
 		return err
 	}
 	if !ok {
+		if err := failures.Spend(ctx, u.ID); err != nil {
+			return err
+		}
 		return portrait.Errorf(portrait.EINVALIDCREDENTIALS, "The current password is incorrect.")
 	}
 	hash, err := passwords.Hash(ctx, req.NewPassword)

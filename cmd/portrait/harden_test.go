@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -57,5 +59,55 @@ func TestJSONBodiesHaveOneMeaning(t *testing.T) {
 	}
 	if r := postJSONT(t, s.base+"/auth/login", "", map[string]string{"email": a.email, "password": a.password}); r.status != 200 {
 		t.Fatalf("the account's password changed or it cannot log in: %s", r)
+	}
+}
+
+// TestPasswordChangeThrottled: a stolen token cannot guess the current
+// password without limit; after PORTRAIT_LOGIN_PER_MINUTE wrong ones the
+// user's next attempts get 429, even with the right password, and another
+// user is not affected.
+func TestPasswordChangeThrottled(t *testing.T) {
+	s := startServer(t, map[string]string{"PORTRAIT_LOGIN_PER_MINUTE": "3"})
+	victim, other := s.newAccount(t), s.newAccount(t)
+	change := func(a account, current string) reply {
+		return postJSONT(t, s.base+"/auth/password", a.token, map[string]string{"current_password": current, "new_password": "a brand new password"})
+	}
+	for i := range 3 {
+		if r := change(victim, "guess number "+strconv.Itoa(i)); r.status != 401 || r.code(t) != "invalid_credentials" {
+			t.Fatalf("wrong guess %d: %s", i+1, r)
+		}
+	}
+	r := change(victim, victim.password)
+	if r.status != 429 || r.code(t) != "rate_limited" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("4th attempt in a minute: %s, Retry-After %q", r, r.header.Get("Retry-After"))
+	}
+	if r := change(other, other.password); r.status != 204 {
+		t.Fatalf("another user's password change: %s", r)
+	}
+}
+
+// TestRegistrationLimitedPerAddress: PORTRAIT_REGISTER_PER_MINUTE
+// registrations a minute per client address, then 429 with Retry-After;
+// 0 turns the limit off.
+func TestRegistrationLimitedPerAddress(t *testing.T) {
+	register := func(s *testServer, i int) reply {
+		return postJSONT(t, s.base+"/auth/register", "", map[string]string{"first_name": "Ada", "last_name": "Lovelace",
+			"email": fmt.Sprintf("reg%d@example.com", i), "phone_number": "+15551234567", "password": "correct horse battery"})
+	}
+	s := startServer(t, map[string]string{"PORTRAIT_REGISTER_PER_MINUTE": "3"})
+	for i := range 3 {
+		if r := register(s, i); r.status != 201 {
+			t.Fatalf("registration %d: %s", i+1, r)
+		}
+	}
+	r := register(s, 3)
+	if r.status != 429 || r.code(t) != "rate_limited" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("4th registration in a minute: %s", r)
+	}
+	off := startServer(t, map[string]string{"PORTRAIT_REGISTER_PER_MINUTE": "0"})
+	for i := range 15 {
+		if r := register(off, i); r.status != 201 {
+			t.Fatalf("registration %d with the limit off: %s", i+1, r)
+		}
 	}
 }

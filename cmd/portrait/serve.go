@@ -161,7 +161,8 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics) (http.Handler
 		Upload:         phttp.UploadLimits{MaxFileBytes: cfg.MaxUploadBytes, MaxParts: cfg.MaxParts, TempDir: tmp},
 		AllowedOrigins: cfg.corsOrigins(),
 		LoginPerMinute: cfg.LoginPerMinute, UploadPerMinute: cfg.UploadPerMinute,
-		Ready: a.store.Ping,
+		RegisterPerMinute: cfg.RegisterPerMinute,
+		Ready:             a.store.Ping,
 	})
 }
 
