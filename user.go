@@ -56,6 +56,13 @@ type UserStore interface {
 	// before. It returns the new version, or ENOTFOUND.
 	SetPassword(ctx context.Context, id, passwordHash string) (int64, error)
 
+	// RehashPassword replaces the user's password hash by newHash if it is
+	// still oldHash (compare-and-set), without revoking any token: the
+	// password is the same, only its hash is stronger. It reports whether
+	// it replaced the hash (false: it had changed meanwhile), or returns
+	// ENOTFOUND.
+	RehashPassword(ctx context.Context, id, oldHash, newHash string) (bool, error)
+
 	// SetImage makes key (or "" for none) the user's image in one
 	// transaction that locks the user's row. The previous key, if any and
 	// different from key, is recorded as a pending deletion in that same

@@ -178,7 +178,7 @@ func handleLogin(log *slog.Logger, users portrait.UserStore, passwords *argon2id
 			writeError(w, r, log, err)
 			return
 		}
-		u, err := authenticate(r.Context(), users, passwords, dummyHash, req)
+		u, weak, err := authenticate(r.Context(), users, passwords, dummyHash, req)
 		if portrait.ErrorCode(err) == portrait.EINVALIDCREDENTIALS {
 			if ferr := throttle.failed(r, req.Email); ferr != nil {
 				err = ferr
@@ -187,6 +187,9 @@ func handleLogin(log *slog.Logger, users portrait.UserStore, passwords *argon2id
 		if err != nil {
 			writeError(w, r, log, err)
 			return
+		}
+		if weak {
+			rehash(r.Context(), log, users, passwords, u, req.Password)
 		}
 		tok, err := tokens.Issue(u.ID, u.TokenVersion)
 		if err != nil {
@@ -198,13 +201,14 @@ func handleLogin(log *slog.Logger, users portrait.UserStore, passwords *argon2id
 	})
 }
 
-// authenticate returns the user whose email and password match. An unknown
+// authenticate returns the user whose email and password match, and
+// whether the stored hash is weaker than today's parameters. An unknown
 // email and a wrong password fail alike, EINVALIDCREDENTIALS, after the
 // same Argon2id work (against dummyHash for an unknown email).
-func authenticate(ctx context.Context, users portrait.UserStore, passwords *argon2id.Hasher, dummyHash string, req loginRequest) (*portrait.User, error) {
+func authenticate(ctx context.Context, users portrait.UserStore, passwords *argon2id.Hasher, dummyHash string, req loginRequest) (*portrait.User, bool, error) {
 	invalid := portrait.Errorf(portrait.EINVALIDCREDENTIALS, "The email or password is incorrect.")
 	if len(req.Password) > maxPasswordBytes || len(req.Email) > maxEmailBytes {
-		return nil, invalid
+		return nil, false, invalid
 	}
 	u, err := users.UserByEmail(ctx, req.Email)
 	hash := dummyHash
@@ -212,16 +216,32 @@ func authenticate(ctx context.Context, users portrait.UserStore, passwords *argo
 	case err == nil:
 		hash = u.PasswordHash
 	case portrait.ErrorCode(err) != portrait.ENOTFOUND:
-		return nil, err
+		return nil, false, err
 	}
-	ok, _, verr := passwords.Verify(ctx, req.Password, hash)
+	ok, weak, verr := passwords.Verify(ctx, req.Password, hash)
 	if verr != nil {
-		return nil, verr
+		return nil, false, verr
 	}
 	if u == nil || !ok {
-		return nil, invalid
+		return nil, false, invalid
 	}
-	return u, nil
+	return u, weak, nil
+}
+
+// rehash replaces u's weaker password hash by one made with today's
+// parameters, unless the hash changed meanwhile; the user's tokens stay
+// valid. A failure is logged, not returned: the login itself succeeded.
+func rehash(ctx context.Context, log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher, u *portrait.User, password string) {
+	hash, err := passwords.Hash(ctx, password)
+	if err == nil {
+		var ok bool
+		if ok, err = users.RehashPassword(ctx, u.ID, u.PasswordHash, hash); ok {
+			u.PasswordHash = hash
+		}
+	}
+	if err != nil {
+		log.Warn("password rehash failed", "request_id", requestID(ctx), "user_id", u.ID, "err", err)
+	}
 }
 
 func handleMe(urls imageURLs) http.Handler {

@@ -285,3 +285,27 @@ func scanUser(row *sql.Row) (*portrait.User, error) {
 func errUserNotFound() error {
 	return portrait.Errorf(portrait.ENOTFOUND, "User not found.")
 }
+
+// RehashPassword replaces the user's password hash by newHash if it is
+// still oldHash, leaving the token version as it is. It reports whether it
+// did, or returns ENOTFOUND.
+func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string) (bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var current string
+	err = tx.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, id).Scan(&current)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, errUserNotFound()
+	case err != nil || current != oldHash:
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`,
+		newHash, formatTime(s.now()), id); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}

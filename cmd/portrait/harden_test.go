@@ -2,9 +2,13 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/portraitsvc/portrait/argon2id"
+	"github.com/portraitsvc/portrait/sqlite"
 )
 
 // TestJWTSecretRotation restarts the server with a new signing secret and
@@ -110,4 +114,46 @@ func TestRegistrationLimitedPerAddress(t *testing.T) {
 			t.Fatalf("registration %d with the limit off: %s", i+1, r)
 		}
 	}
+}
+
+// TestLoginUpgradesWeakHash: a hash made with weaker Argon2id parameters
+// (as an older release or an imported account would have) is replaced at
+// the next successful login by one with today's parameters, and the
+// user's other sessions stay logged in.
+func TestLoginUpgradesWeakHash(t *testing.T) {
+	s := startServer(t, nil)
+	a := s.newAccount(t)
+	weak := argon2id.Params{MemoryKiB: 8 << 10, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+	weakHash, err := argon2id.New(weak, 1).Hash(t.Context(), a.password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(filepath.Join(s.dataDir, "portrait.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	before, err := st.UserByID(t.Context(), a.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := st.RehashPassword(t.Context(), a.id, before.PasswordHash, weakHash); !ok || err != nil {
+		t.Fatalf("planting the weak hash: %v, %v", ok, err)
+	}
+
+	s.login(t, a.email, a.password)
+	after, err := st.UserByID(t.Context(), a.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(after.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash after login %q, want today's parameters m=19456,t=2,p=1", after.PasswordHash)
+	}
+	if after.TokenVersion != before.TokenVersion {
+		t.Fatalf("token version %d → %d: the rehash revoked sessions", before.TokenVersion, after.TokenVersion)
+	}
+	if r := do(t, "GET", s.base+"/users/me", a.token, "", nil); r.status != 200 {
+		t.Fatalf("the session from before the rehash: %s", r)
+	}
+	s.login(t, a.email, a.password)
 }
