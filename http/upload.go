@@ -136,13 +136,13 @@ func checkReceived(f *os.File) error {
 	return err
 }
 
-func multipartReader(w http.ResponseWriter, r *http.Request, lim UploadLimits) (*multipart.Reader, error) {
+func multipartReader(w http.ResponseWriter, r *http.Request, lim UploadLimits) (*boundedParts, error) {
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
 		return nil, portrait.Errorf(portrait.ENOTMULTIPART, "The request body must be multipart/form-data with a boundary, the image in a part named \"file\".")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, lim.MaxFileBytes+multipartSlack)
-	return multipart.NewReader(r.Body, params["boundary"]), nil
+	return newBoundedParts(r.Body, params["boundary"]), nil
 }
 
 // bodyError turns an error met while reading the body into the client's
@@ -153,6 +153,8 @@ func bodyError(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, errPartHeaderTooLarge):
+		return portrait.Errorf(portrait.EPARTHEADERTOOLARGE, "The headers of a part must not be larger than %d bytes.", maxPartHeaderBytes)
 	case errors.As(err, &tooBig):
 		return portrait.Errorf(portrait.EFILETOOLARGE, "The request body must not be larger than %d bytes.", tooBig.Limit)
 	case errors.As(err, &timeout) && timeout.Timeout():

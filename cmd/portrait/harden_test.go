@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/portraitsvc/portrait/argon2id"
 	"github.com/portraitsvc/portrait/sqlite"
@@ -156,4 +162,75 @@ func TestLoginUpgradesWeakHash(t *testing.T) {
 		t.Fatalf("the session from before the rehash: %s", r)
 	}
 	s.login(t, a.email, a.password)
+}
+
+const (
+	bombConns = 100     // stalled header-bomb connections at once
+	bombBytes = 4 << 20 // part-header bytes each sends before it stalls
+)
+
+// TestHeaderBombMemory opens bombConns uploads to a `portrait serve`
+// process, each sending bombBytes of one part's header line and then
+// stalling with the connection open, and checks that the server's peak
+// resident memory grows by less than 64 MiB (it grew by ~4 MiB per
+// connection when part headers were bounded only by Go's 10 MiB).
+func TestHeaderBombMemory(t *testing.T) {
+	p := startProc(t, "PORTRAIT_DATA_DIR="+t.TempDir(), "PORTRAIT_LOG_LEVEL=warn")
+	a := registerAt(t, p.base)
+	before := peakRSS(t, p)
+	head := fmt.Sprintf("PATCH /users/image/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: %d\r\n\r\n"+
+		"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"", a.token, 16<<20)
+	filler := bytes.Repeat([]byte("x"), 64<<10)
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	for range bombConns {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		wg.Go(func() {
+			conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+			io.WriteString(conn, head)
+			for sent := 0; sent < bombBytes; sent += len(filler) {
+				if _, err := conn.Write(filler); err != nil {
+					return // the server refused the part and closed: what we want
+				}
+			}
+			<-release // stall, connection open
+		})
+	}
+	time.Sleep(2 * time.Second) // let the server read what it will
+	after := peakRSS(t, p)
+	close(release)
+	wg.Wait()
+	t.Logf("%d stalled connections with %d MiB of part headers each: server peak RSS %d MiB → %d MiB",
+		bombConns, bombBytes>>20, before>>20, after>>20)
+	if grown := after - before; grown > 64<<20 {
+		t.Errorf("peak RSS grew by %d MiB under %d header bombs; want < 64 MiB", grown>>20, bombConns)
+	}
+	if r, err := tryDo("GET", p.base+"/healthz", "", "", nil); err != nil || r.status != 200 {
+		t.Fatalf("unhealthy after the header bombs: %v %v", r, err)
+	}
+}
+
+// peakRSS reads the process's peak resident set size (VmHWM), in bytes.
+func peakRSS(t *testing.T, p *proc) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		t.Skipf("no /proc to read the server's memory from: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatalf("VmHWM %q: %v", v, err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/<pid>/status")
+	return 0
 }
