@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/portraitsvc/portrait"
 	"github.com/portraitsvc/portrait/argon2id"
@@ -43,6 +44,11 @@ type Config struct {
 	// RateLimits keeps the counts of those limits; nil keeps them in this
 	// node's memory.
 	RateLimits portrait.RateLimits
+	// BodyIdleTimeout is the longest a request body may pause between
+	// bytes before its connection is closed (0: no limit); ReadTimeout is
+	// the server's limit on the whole request, which it never extends.
+	BodyIdleTimeout time.Duration
+	ReadTimeout     time.Duration
 	// Ready reports whether the dependencies answer, for /healthz.
 	Ready func(context.Context) error
 }
@@ -56,7 +62,7 @@ func NewHandler(ctx context.Context, cfg Config) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, cfg, dummy)
-	var h http.Handler = mux
+	var h http.Handler = withBodyIdleTimeout(cfg.BodyIdleTimeout, cfg.ReadTimeout, mux)
 	h = withCORS(cfg.AllowedOrigins, h)
 	h = withSecurityHeaders(h)
 	h = withLogging(cfg.Log, cfg.Metrics, h)

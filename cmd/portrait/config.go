@@ -39,6 +39,7 @@ type config struct {
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
+	BodyIdleTimeout   time.Duration
 	ShutdownTimeout   time.Duration
 
 	GCInterval    time.Duration
@@ -76,6 +77,7 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of an access token")
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest time to receive a request's headers")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", 2*time.Minute, "longest time to receive a whole request, body included (slow uploads get 408)")
+	fs.DurationVar(&cfg.BodyIdleTimeout, "body-idle-timeout", 15*time.Second, "longest pause in a request body before its connection is closed (0: none; --read-timeout still bounds the whole request)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", time.Minute, "how long a graceful shutdown waits for requests in flight")
 	fs.DurationVar(&cfg.GCInterval, "gc-interval", 10*time.Minute, "period of the background sweep for orphaned images (0 = off)")
 	fs.DurationVar(&cfg.GCGrace, "gc-grace", time.Hour, "age before an unreferenced image may be swept")

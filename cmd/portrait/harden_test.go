@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -241,4 +243,46 @@ func peakRSS(t *testing.T, p *proc) int64 {
 	}
 	t.Fatal("no VmHWM in /proc/<pid>/status")
 	return 0
+}
+
+// TestStalledBodyClosedAfterIdleTimeout: a request that announces a body
+// and sends nothing (or stops midway) is answered 408 after
+// PORTRAIT_BODY_IDLE_TIMEOUT, not held for the 2-minute read timeout.
+func TestStalledBodyClosedAfterIdleTimeout(t *testing.T) {
+	s := startServer(t, map[string]string{"PORTRAIT_BODY_IDLE_TIMEOUT": "1s", "PORTRAIT_READ_TIMEOUT": "2m"})
+	a := s.newAccount(t)
+	ct, body := multipartBody(part{"file", "a.jpg", "", photo(t, 64, 64)})
+	upload := fmt.Sprintf("PATCH /users/image/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", a.token, ct, len(body))
+	cases := []struct{ name, head, sent string }{
+		{"upload, no body", upload, ""},
+		{"upload, stalled midway", upload, string(body[:len(body)/2])},
+		{"register, no body", "POST /auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := stalledRequest(s, c.head+c.sent)
+			if err != nil || r.StatusCode != 408 {
+				t.Fatalf("got %v, %v; want 408 within the test's 30 s (read timeout 2 min)", r, err)
+			}
+		})
+	}
+}
+
+// stalledRequest writes raw and then nothing more, with the connection
+// left open, and reads the answer (30 s at most).
+func stalledRequest(s *testServer, raw string) (*http.Response, error) {
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(conn, raw); err != nil {
+		return nil, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err == nil {
+		resp.Body.Close()
+	}
+	return resp, err
 }

@@ -162,7 +162,8 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics) (http.Handler
 		AllowedOrigins: cfg.corsOrigins(),
 		LoginPerMinute: cfg.LoginPerMinute, UploadPerMinute: cfg.UploadPerMinute,
 		RegisterPerMinute: cfg.RegisterPerMinute,
-		Ready:             a.store.Ping,
+		BodyIdleTimeout:   cfg.BodyIdleTimeout, ReadTimeout: cfg.ReadTimeout,
+		Ready: a.store.Ping,
 	})
 }
 
