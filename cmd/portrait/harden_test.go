@@ -286,3 +286,51 @@ func stalledRequest(s *testServer, raw string) (*http.Response, error) {
 	}
 	return resp, err
 }
+
+// TestRangeRequestsCannotAmplify: many tiny or overlapping ranges are
+// coalesced, too many disjoint ones get the whole image, so no answer is
+// much larger than the image itself; ordinary ranges still work.
+func TestRangeRequestsCannotAmplify(t *testing.T) {
+	s := startServer(t, map[string]string{"PORTRAIT_UPLOAD_PER_MINUTE": "0"})
+	a := s.newAccount(t)
+	url, _ := s.uploadFile(t, a.token, photo(t, 400, 400)).data(t)["profile_image"].(string)
+	img := do(t, "GET", url, "", "", nil).body
+	size := len(img)
+	get := func(rng string) reply {
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("Range", rng)
+		return send(t, req)
+	}
+	spaced := make([]string, 20)
+	for i := range spaced {
+		spaced[i] = fmt.Sprintf("%d-%d", i*size/20, i*size/20)
+	}
+	cases := []struct {
+		name, rng string
+		status    int
+		body      []byte
+	}{
+		{"16000 × 0-0", "bytes=" + strings.Repeat("0-0,", 15999) + "0-0", 206, img[:1]},
+		{"2000 × 0-0 (fewer bytes than the image)", "bytes=" + strings.Repeat("0-0,", 1999) + "0-0", 206, img[:1]},
+		{"overlapping", "bytes=0-99,50-149,10-20", 206, img[:150]},
+		{"20 disjoint", "bytes=" + strings.Join(spaced, ","), 200, img},
+		{"one range", "bytes=100-199", 206, img[100:200]},
+		{"suffix", "bytes=-10", 206, img[size-10:]},
+		{"past the end", fmt.Sprintf("bytes=%d-", size+10), 416, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := get(c.rng)
+			if r.status != c.status {
+				t.Fatalf("status %d, want %d (%d bytes of a %d-byte image)", r.status, c.status, len(r.body), size)
+			}
+			if c.body != nil && !bytes.Equal(r.body, c.body) {
+				t.Fatalf("%d bytes (Content-Type %s), want %d", len(r.body), r.header.Get("Content-Type"), len(c.body))
+			}
+		})
+	}
+	two := get("bytes=0-9,1000-1009")
+	if two.status != 206 || len(two.body) > 1000 || !strings.HasPrefix(two.header.Get("Content-Type"), "multipart/byteranges") {
+		t.Fatalf("two distant ranges: %d, %d bytes, %s", two.status, len(two.body), two.header.Get("Content-Type"))
+	}
+}
