@@ -7,7 +7,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"os"
 
 	"github.com/portraitsvc/portrait"
 	"github.com/portraitsvc/portrait/avatar"
@@ -22,22 +21,27 @@ type UploadLimits struct {
 	MaxParts int
 	// TempDir receives uploads while they are validated ("" = os.TempDir()).
 	TempDir string
+	// SpoolBytes bounds the bytes of all the uploads being received at
+	// once in TempDir (0: only the disk's free space); over it, and on a
+	// full disk, an upload gets 503 with Retry-After.
+	SpoolBytes int64
 }
 
 const multipartSlack = 64 << 10
 
 func handleUpload(log *slog.Logger, images *portrait.Images, avatars *avatar.Processor, uploads portrait.RateLimiter, urls imageURLs, lim UploadLimits) http.Handler {
+	sp := newSpool(lim.TempDir, lim.SpoolBytes)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := admitOne(r.Context(), uploads, currentUser(r.Context()).ID, "uploads"); err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		f, err := receiveFile(w, r, lim)
+		f, err := receiveFile(w, r, lim, sp)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		defer removeTemp(f)
+		defer f.remove()
 		av, err := avatars.Process(r.Context(), f)
 		if err != nil {
 			writeError(w, r, log, err)
@@ -67,14 +71,14 @@ func handleDeleteImage(log *slog.Logger, images *portrait.Images, urls imageURLs
 // named "file" to a temporary file, positioned at its start. The body is
 // read to its end so that a second "file" part is found; other parts are
 // discarded. The filename and Content-Type the client gave are ignored.
-func receiveFile(w http.ResponseWriter, r *http.Request, lim UploadLimits) (f *os.File, err error) {
+func receiveFile(w http.ResponseWriter, r *http.Request, lim UploadLimits, sp *spool) (f *spoolFile, err error) {
 	mr, err := multipartReader(w, r, lim)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
 		if err != nil && f != nil {
-			removeTemp(f)
+			f.remove()
 			f = nil
 		}
 	}()
@@ -89,7 +93,7 @@ func receiveFile(w http.ResponseWriter, r *http.Request, lim UploadLimits) (f *o
 		if parts > lim.MaxParts {
 			return f, portrait.Errorf(portrait.ETOOMANYPARTS, "The request has more than %d parts.", lim.MaxParts)
 		}
-		if err := receivePart(p, &f, lim); err != nil {
+		if err := receivePart(p, &f, lim, sp); err != nil {
 			return f, err
 		}
 	}
@@ -97,7 +101,7 @@ func receiveFile(w http.ResponseWriter, r *http.Request, lim UploadLimits) (f *o
 }
 
 // receivePart spools the part into *f if it is the file, else discards it.
-func receivePart(p *multipart.Part, f **os.File, lim UploadLimits) error {
+func receivePart(p *multipart.Part, f **spoolFile, lim UploadLimits, sp *spool) error {
 	defer p.Close()
 	if p.FormName() != "file" {
 		_, err := io.Copy(io.Discard, p)
@@ -106,7 +110,7 @@ func receivePart(p *multipart.Part, f **os.File, lim UploadLimits) error {
 	if *f != nil {
 		return portrait.Errorf(portrait.EMULTIPLEFILES, "The request must contain exactly one part named \"file\".")
 	}
-	tmp, err := os.CreateTemp(lim.TempDir, "upload-*")
+	tmp, err := sp.create()
 	if err != nil {
 		return err
 	}
@@ -121,7 +125,7 @@ func receivePart(p *multipart.Part, f **os.File, lim UploadLimits) error {
 	return nil
 }
 
-func checkReceived(f *os.File) error {
+func checkReceived(f *spoolFile) error {
 	if f == nil {
 		return portrait.Errorf(portrait.EMISSINGFILE, "The request must contain the image as a part named \"file\".")
 	}
@@ -153,6 +157,8 @@ func bodyError(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, errSpool):
+		return err
 	case errors.Is(err, errPartHeaderTooLarge):
 		return portrait.Errorf(portrait.EPARTHEADERTOOLARGE, "The headers of a part must not be larger than %d bytes.", maxPartHeaderBytes)
 	case errors.As(err, &tooBig):
@@ -162,9 +168,4 @@ func bodyError(err error) error {
 	default:
 		return portrait.Errorf(portrait.EINVALID, "The request body is malformed or was cut short.")
 	}
-}
-
-func removeTemp(f *os.File) {
-	f.Close()
-	os.Remove(f.Name())
 }

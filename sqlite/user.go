@@ -23,10 +23,10 @@ func (s *Store) CreateUser(ctx context.Context, u *portrait.User) error {
 	defer tx.Rollback()
 	now := s.now()
 	if err := createUser(ctx, tx, u, now); err != nil {
-		return err
+		return diskFull(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return err
+		return diskFull(err)
 	}
 	u.CreatedAt, u.UpdatedAt = now, now
 	return nil

@@ -30,6 +30,7 @@ type config struct {
 
 	MaxUploadBytes int64
 	MaxParts       int
+	SpoolBytes     int64
 	MaxPixels      int64
 	MaxSide        int
 	DecodeMemory   int64
@@ -69,6 +70,7 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 16<<20, "largest accepted file, in bytes (413 above)")
 	fs.IntVar(&cfg.MaxParts, "max-parts", 16, "most multipart parts in one upload")
+	fs.Int64Var(&cfg.SpoolBytes, "spool-bytes", 0, "bytes of uploads being received at once, all together, in <data dir>/tmp (0: half the free space there at start; -1: no bound)")
 	fs.Int64Var(&cfg.MaxPixels, "max-pixels", 64_000_000, "largest accepted image, in pixels")
 	fs.IntVar(&cfg.MaxSide, "max-side", 16384, "longest accepted image side, in pixels")
 	fs.Int64Var(&cfg.DecodeMemory, "decode-memory", 256<<20, "bytes of decoded pixels in memory at once, across all uploads")

@@ -3,15 +3,18 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -333,4 +336,180 @@ func TestRangeRequestsCannotAmplify(t *testing.T) {
 	if two.status != 206 || len(two.body) > 1000 || !strings.HasPrefix(two.header.Get("Content-Type"), "multipart/byteranges") {
 		t.Fatalf("two distant ranges: %d, %d bytes, %s", two.status, len(two.body), two.header.Get("Content-Type"))
 	}
+}
+
+// TestSpoolBoundsUploadsInFlight: stalled uploads can hold at most
+// PORTRAIT_SPOOL_BYTES of disk; past it another user's upload gets 503
+// unavailable with Retry-After and a logged cause (not 400), keeps their
+// image, and succeeds once the stalled upload is gone.
+func TestSpoolBoundsUploadsInFlight(t *testing.T) {
+	s := startServer(t, map[string]string{"PORTRAIT_SPOOL_BYTES": fmt.Sprint(1 << 20), "PORTRAIT_UPLOAD_PER_MINUTE": "0"})
+	staller, other := s.newAccount(t), s.newAccount(t)
+	before := uploadedImage(t, s, other)
+
+	conn := startStalledUpload(t, s, staller.token, 900<<10)
+	big := append(photo(t, 64, 64), make([]byte, 300<<10)...) // a JPEG with 300 KB after its end
+	r := s.uploadFile(t, other.token, big)
+	if r.status != 503 || r.code(t) != "unavailable" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("upload with the spool full: %s, Retry-After %q; want 503 unavailable with Retry-After", r, r.header.Get("Retry-After"))
+	}
+	if !strings.Contains(s.logs.String(), "upload spool full") {
+		t.Errorf("the cause of the 503 is not in the log:\n%s", logTail(s.logs.String(), 2000))
+	}
+	if got := profileImage(t, s.base, other.token); got != before {
+		t.Fatalf("profile_image %q after the refused upload, want %q", got, before)
+	}
+	conn.Close()
+	waitNoSpoolFiles(t, s)
+	if r := s.uploadFile(t, other.token, big); r.status != 200 {
+		t.Fatalf("upload once the spool has room again: %s", r)
+	}
+}
+
+// uploadedImage uploads a small photo as a's image and returns its URL.
+func uploadedImage(t *testing.T, s *testServer, a account) string {
+	t.Helper()
+	r := s.uploadFile(t, a.token, photo(t, 32, 32))
+	url, _ := r.data(t)["profile_image"].(string)
+	if r.status != 200 || url == "" {
+		t.Fatalf("upload: %s", r)
+	}
+	return url
+}
+
+// startStalledUpload sends an upload whose file part stops after n bytes,
+// with the connection left open, and waits until the server has spooled
+// them.
+func startStalledUpload(t *testing.T, s *testServer, token string, n int) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "PATCH /users/image/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: %d\r\n\r\n"+
+		"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\n", token, 2<<20)
+	conn.Write(make([]byte, n))
+	for deadline := time.Now().Add(10 * time.Second); spooledBytes(t, s) < int64(n)*9/10; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server spooled %d of the %d bytes sent", spooledBytes(t, s), n)
+		}
+	}
+	return conn
+}
+
+// spooledBytes is the size of the uploads being received.
+func spooledBytes(t *testing.T, s *testServer) int64 {
+	entries, _ := os.ReadDir(filepath.Join(s.dataDir, "tmp"))
+	var n int64
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil {
+			n += info.Size()
+		}
+	}
+	return n
+}
+
+// waitNoSpoolFiles waits until the server has removed every upload file.
+func waitNoSpoolFiles(t *testing.T, s *testServer) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		entries, _ := os.ReadDir(filepath.Join(s.dataDir, "tmp"))
+		if len(entries) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d upload files left in the spool", len(entries))
+		}
+	}
+}
+
+// TestFullDisk runs the server on a real 16 MiB tmpfs and fills it. An
+// upload is then 503 unavailable with Retry-After and the cause in the
+// log, never a 400; registration is never a 400 or a 500 either; the
+// user's image is kept and served; nothing is left half-written; and once
+// space is freed, uploads work again. It mounts the tmpfs itself, so it
+// needs root (CI runs as root); elsewhere it skips.
+func TestFullDisk(t *testing.T) {
+	dir := mountTmpfs(t, "16m")
+	s := startServer(t, map[string]string{"PORTRAIT_DATA_DIR": dir, "PORTRAIT_UPLOAD_PER_MINUTE": "0", "PORTRAIT_REGISTER_PER_MINUTE": "0"})
+	a := s.newAccount(t)
+	image := uploadedImage(t, s, a)
+	filler := fillDisk(t, dir)
+
+	r := s.uploadFile(t, a.token, photo(t, 200, 200))
+	if r.status != 503 || r.code(t) != "unavailable" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("upload on a full disk: %s, Retry-After %q; want 503 unavailable with Retry-After", r, r.header.Get("Retry-After"))
+	}
+	if !strings.Contains(s.logs.String(), "no space left on device") {
+		t.Errorf("the cause of the 503 is not in the log:\n%s", logTail(s.logs.String(), 2000))
+	}
+	reg := postJSONT(t, s.base+"/auth/register", "", map[string]string{"first_name": "Ada", "last_name": "Lovelace",
+		"email": "full@example.com", "phone_number": "+15551234567", "password": "correct horse battery"})
+	if reg.status != 201 && (reg.status != 503 || reg.header.Get("Retry-After") == "") {
+		t.Errorf("registration on a full disk: %s; want 201, or 503 with Retry-After", reg)
+	}
+	if got := profileImage(t, s.base, a.token); got != image {
+		t.Fatalf("profile_image %q on a full disk, want %q", got, image)
+	}
+	if img := do(t, "GET", image, "", "", nil); img.status != 200 {
+		t.Fatalf("the image on a full disk: %s", img)
+	}
+	waitNoSpoolFiles(t, s)
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.uploadFile(t, a.token, photo(t, 200, 200)); r.status != 200 {
+		t.Fatalf("upload after space was freed: %s", r)
+	}
+}
+
+// mountTmpfs mounts a tmpfs of the given size on a new folder, unmounted
+// at cleanup (after the server, registered later, has stopped).
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs to fill needs root; CI runs as root")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs on %s: %v %s", dir, err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fillDisk writes a file in dir until the file system is full and
+// returns its path.
+func fillDisk(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	for _, n := range []int{4096, 512, 1} { // the last blocks
+		for {
+			if _, err := f.Write(chunk[:n]); err != nil {
+				break
+			}
+		}
+	}
+	return path
 }
