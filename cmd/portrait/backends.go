@@ -131,3 +131,28 @@ func writeNew(path, content string) error {
 	}
 	return os.Link(f.Name(), path)
 }
+
+// rateLimits returns where the rate limits are counted: nil (each node's
+// memory) for --rate-limit-store=memory, and for auto with SQLite; the
+// database for database, and for auto with PostgreSQL, so that N nodes
+// sharing it give a client one allowance, not N.
+func (a *app) rateLimits() (portrait.RateLimits, error) {
+	shared, ok := a.store.(interface {
+		RateLimits(name string, perMinute int) portrait.RateLimiter
+	})
+	switch a.cfg.RateLimitStore {
+	case "memory":
+		return nil, nil
+	case "auto":
+		if ok && a.cfg.shared() {
+			return shared.RateLimits, nil
+		}
+		return nil, nil
+	case "database":
+		if ok {
+			return shared.RateLimits, nil
+		}
+		return nil, errors.New("--rate-limit-store=database needs PostgreSQL (--database-url postgres://…)")
+	}
+	return nil, fmt.Errorf("--rate-limit-store: want memory, database or auto, got %q", a.cfg.RateLimitStore)
+}

@@ -50,6 +50,7 @@ type config struct {
 	LoginPerMinute    int
 	UploadPerMinute   int
 	RegisterPerMinute int
+	RateLimitStore    string
 }
 
 // newFlagSet declares the flags of cfg on a new FlagSet.
@@ -86,6 +87,7 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.DeletionRetry, "deletion-retry", 30*time.Second, "period of the retry of pending image deletions")
 	fs.IntVar(&cfg.LoginPerMinute, "login-per-minute", 10, "failed logins allowed per account and client address each minute; 10× that many attempts per address (0: no limit)")
 	fs.IntVar(&cfg.UploadPerMinute, "upload-per-minute", 240, "uploads allowed per user each minute (0: no limit)")
+	fs.StringVar(&cfg.RateLimitStore, "rate-limit-store", "auto", "where rate limits are counted: memory (per node), database (shared by all nodes; PostgreSQL only) or auto (database with PostgreSQL, else memory)")
 	fs.IntVar(&cfg.RegisterPerMinute, "register-per-minute", 10, "registrations allowed per client address each minute (0: no limit)")
 	return fs
 }

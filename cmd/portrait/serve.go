@@ -152,6 +152,10 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics) (http.Handler
 	if err != nil {
 		return nil, err
 	}
+	limits, err := a.rateLimits()
+	if err != nil {
+		return nil, err
+	}
 	return phttp.NewHandler(ctx, phttp.Config{
 		Users: a.store, Images: a.images, Bucket: a.bucket, Log: a.log, Tokens: tokens, Metrics: metrics,
 		Passwords: argon2id.New(argon2id.OWASP, 0),
@@ -162,8 +166,8 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics) (http.Handler
 			SpoolBytes: cfg.spoolBytes(tmp, a.log)},
 		AllowedOrigins: cfg.corsOrigins(),
 		LoginPerMinute: cfg.LoginPerMinute, UploadPerMinute: cfg.UploadPerMinute,
-		RegisterPerMinute: cfg.RegisterPerMinute,
-		BodyIdleTimeout:   cfg.BodyIdleTimeout, ReadTimeout: cfg.ReadTimeout,
+		RegisterPerMinute: cfg.RegisterPerMinute, RateLimits: limits,
+		BodyIdleTimeout: cfg.BodyIdleTimeout, ReadTimeout: cfg.ReadTimeout,
 		Ready: a.store.Ping,
 	})
 }
