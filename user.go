@@ -27,9 +27,17 @@ type User struct {
 }
 
 // NormalizeEmail returns the form of an email address under which
-// uniqueness is decided and lookups are made: trimmed and lower-cased.
+// uniqueness is decided and lookups are made: trimmed, then the local part
+// under RFC 8265's UsernameCaseMapped profile and the domain under IDNA's
+// lookup mapping (see email.go). An address that those rules refuse (so
+// it cannot have been registered since they apply) is only trimmed and
+// lower-cased, the rule before them, so rows stored under it keep working.
 func NormalizeEmail(email string) string {
-	return strings.ToLower(strings.TrimSpace(email))
+	email = strings.TrimSpace(email)
+	if n, ok := normalizeEmail(email); ok {
+		return n
+	}
+	return strings.ToLower(email)
 }
 
 // UserStore keeps users and the bookkeeping of their images. Every method

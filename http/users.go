@@ -59,21 +59,28 @@ const (
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
-// validate trims the names and email and returns a validation error that
-// lists every invalid field, or nil.
+// nameRule says what cleanName accepts.
+const nameRule = "must be 1 to 100 characters, some of them visible, without control or bidi-override characters"
+
+// validate trims the names and email, puts the names in NFC, and returns
+// a validation error that lists every invalid field, or nil.
 func (req *registerRequest) validate() error {
-	req.FirstName, req.LastName = strings.TrimSpace(req.FirstName), strings.TrimSpace(req.LastName)
-	req.Email = strings.TrimSpace(req.Email)
 	var fields []fieldError
 	bad := func(field, msg string) { fields = append(fields, fieldError{field, msg}) }
-	if n := utf8.RuneCountInString(req.FirstName); n == 0 || n > maxNameChars || !utf8.ValidString(req.FirstName) {
-		bad("first_name", "must be 1 to 100 characters")
+	var ok bool
+	if req.FirstName, ok = cleanName(req.FirstName); !ok {
+		bad("first_name", nameRule)
 	}
-	if n := utf8.RuneCountInString(req.LastName); n == 0 || n > maxNameChars || !utf8.ValidString(req.LastName) {
-		bad("last_name", "must be 1 to 100 characters")
+	if req.LastName, ok = cleanName(req.LastName); !ok {
+		bad("last_name", nameRule)
 	}
+	req.Email = strings.TrimSpace(req.Email)
 	if !validEmail(req.Email) {
 		bad("email", "must be an email address such as name@example.com")
+	} else if err := portrait.CheckEmail(req.Email); err != nil {
+		bad("email", err.Error())
+	} else {
+		req.Email = portrait.DisplayEmail(req.Email)
 	}
 	if !e164.MatchString(req.PhoneNumber) {
 		bad("phone_number", "must be in E.164 form: + and 7 to 15 digits, such as +15551234567")

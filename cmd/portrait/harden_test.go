@@ -513,3 +513,50 @@ func fillDisk(t *testing.T, dir string) string {
 	}
 	return path
 }
+
+// TestEmailsAndNamesNormalised: one address in NFC and NFD is one
+// account; the Kelvin-sign and full-width spellings of kate@ are kate@'s
+// address (and are never stored); look-alikes mixing scripts and names
+// with control, bidi-override or only invisible characters are refused
+// with validation_failed.
+func TestEmailsAndNamesNormalised(t *testing.T) {
+	s := startServer(t, map[string]string{"PORTRAIT_REGISTER_PER_MINUTE": "0"})
+	register := func(first, email string) reply {
+		return postJSONT(t, s.base+"/auth/register", "", map[string]string{"first_name": first, "last_name": "Lovelace",
+			"email": email, "phone_number": "+15551234567", "password": "correct horse battery"})
+	}
+	if r := register("José", "jos\u00e9@example.com"); r.status != 201 {
+		t.Fatalf("register josé (NFC): %s", r)
+	}
+	if r := register("José", "jose\u0301@example.com"); r.status != 409 || r.code(t) != "email_taken" {
+		t.Fatalf("register josé (NFD) after NFC: %s, want 409 email_taken", r)
+	}
+	s.login(t, "jose\u0301@example.com", "correct horse battery")
+	r := register("Eve", "\u212Aate@example.com")
+	if r.status != 201 || r.data(t)["email"] != "Kate@example.com" {
+		t.Fatalf("register with a Kelvin sign: %s; want 201 stored as Kate@example.com", r)
+	}
+	for _, email := range []string{"kate@example.com", "ｋate@example.com"} {
+		if r := register("Kate", email); r.status != 409 {
+			t.Errorf("register %q after the Kelvin-sign spelling: %s, want 409", email, r)
+		}
+	}
+	for name, body := range map[string][2]string{
+		"Cyrillic а in the local part": {"Mallory", "\u0430dmin@example.com"},
+		"Cyrillic е in the domain":     {"Mallory", "admin@\u0435xample.com"},
+		"NUL in the name":              {"Ada\x00", "nul@example.com"},
+		"BEL in the name":              {"Ada\x07", "bel@example.com"},
+		"RLO in the name":              {"Ada\u202enimda", "rlo@example.com"},
+		"zero-width-only name":         {"\u200b\u200d", "zw@example.com"},
+		"Hangul filler name":           {"\u3164", "filler@example.com"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if r := register(body[0], body[1]); r.status != 400 || r.code(t) != "validation_failed" {
+				t.Fatalf("got %s, want 400 validation_failed", r)
+			}
+		})
+	}
+	if r := register("Иван", "иван@пример.рф"); r.status != 201 {
+		t.Fatalf("an address wholly in Cyrillic: %s", r)
+	}
+}
