@@ -560,3 +560,63 @@ func TestEmailsAndNamesNormalised(t *testing.T) {
 		t.Fatalf("an address wholly in Cyrillic: %s", r)
 	}
 }
+
+// TestEveryResponseHasSecurityHeaders walks every kind of answer that
+// Portrait's own code writes — success, each error status, image 200, 206,
+// 304 and 416, a CORS preflight, the health and OpenAPI documents, the
+// metrics listener — and checks that each carries the security headers.
+// (The few answers that Go's server writes before any handler runs, 431,
+// 400 for a malformed request, 501, 505, 417, are listed in SECURITY.md.)
+func TestEveryResponseHasSecurityHeaders(t *testing.T) {
+	metricsAddr := freeAddr(t)
+	s := startServer(t, map[string]string{"PORTRAIT_METRICS_ADDR": metricsAddr, "PORTRAIT_LOGIN_PER_MINUTE": "1",
+		"PORTRAIT_BODY_IDLE_TIMEOUT": "1s", "PORTRAIT_MAX_UPLOAD_BYTES": "100000", "PORTRAIT_CORS_ORIGINS": "https://app.example.com"})
+	a := s.newAccount(t)
+	img, _ := s.uploadFile(t, a.token, photo(t, 64, 64)).data(t)["profile_image"].(string)
+	etag := do(t, "GET", img, "", "", nil).header.Get("ETag")
+	with := func(method, url string, h ...string) *http.Request {
+		req, _ := http.NewRequest(method, url, nil)
+		for i := 0; i+1 < len(h); i += 2 {
+			req.Header.Set(h[i], h[i+1])
+		}
+		return req
+	}
+	replies := map[string]reply{
+		"200 /users/me":     do(t, "GET", s.base+"/users/me", a.token, "", nil),
+		"200 /healthz":      do(t, "GET", s.base+"/healthz", "", "", nil),
+		"200 /openapi.json": do(t, "GET", s.base+"/openapi.json", "", "", nil),
+		"200 image":         do(t, "GET", img, "", "", nil),
+		"206 image":         send(t, with("GET", img, "Range", "bytes=0-9")),
+		"304 image":         send(t, with("GET", img, "If-None-Match", etag)),
+		"416 image":         send(t, with("GET", img, "Range", "bytes=999999-")),
+		"204 preflight": send(t, with("OPTIONS", s.base+"/users/image/upload", "Origin", "https://app.example.com",
+			"Access-Control-Request-Method", "PATCH")),
+		"400 not multipart": do(t, "PATCH", s.base+"/users/image/upload", a.token, "text/plain", strings.NewReader("x")),
+		"401 no token":      do(t, "GET", s.base+"/users/me", "", "", nil),
+		"404 unknown path":  do(t, "GET", s.base+"/nope", "", "", nil),
+		"404 unknown image": do(t, "GET", s.base+"/profileImages/nope.jpg", "", "", nil),
+		"405 wrong method":  do(t, "PUT", s.base+"/users/me", "", "", nil),
+		"409 email taken":   postJSONT(t, s.base+"/auth/register", "", map[string]string{"first_name": "A", "last_name": "B", "email": a.email, "phone_number": "+15551234567", "password": "correct horse battery"}),
+		"413 too large":     s.uploadFile(t, a.token, make([]byte, 200000)),
+		"415 not JSON":      do(t, "POST", s.base+"/auth/login", "", "text/plain", strings.NewReader("{}")),
+		"204 logout":        do(t, "POST", s.base+"/auth/logout", s.login(t, a.email, a.password), "", nil),
+		"metrics listener":  do(t, "GET", "http://"+metricsAddr+"/metrics", "", "", nil),
+	}
+	postJSONT(t, s.base+"/auth/login", "", map[string]string{"email": a.email, "password": "wrong"})
+	replies["429 rate limited"] = postJSONT(t, s.base+"/auth/login", "", map[string]string{"email": a.email, "password": "wrong"})
+	if resp, err := stalledRequest(s, "POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n"); err == nil {
+		replies["408 stalled body"] = reply{resp.StatusCode, resp.Header, nil}
+	} else {
+		t.Errorf("stalled body: %v", err)
+	}
+	for name, r := range replies {
+		if want := strings.Fields(name)[0]; want[0] >= '0' && want[0] <= '9' && strconv.Itoa(r.status) != want {
+			t.Errorf("%s: got status %d", name, r.status)
+		}
+		for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy"} {
+			if r.header.Get(h) == "" {
+				t.Errorf("%s (%d): no %s", name, r.status, h)
+			}
+		}
+	}
+}

@@ -111,7 +111,7 @@ func (a *app) startBackground(ctx context.Context, metrics net.Listener, reg *pr
 	bg.Go(func() { a.retryDeletions(bgCtx) })
 	bg.Go(func() { a.sweepPeriodically(bgCtx) })
 	if metrics != nil {
-		srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Handler: phttp.SecurityHeaders(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})), ReadHeaderTimeout: 10 * time.Second}
 		bg.Go(func() { serveUntilDone(bgCtx, a.log, srv, metrics, time.Second) })
 	}
 	return func() {
