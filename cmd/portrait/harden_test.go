@@ -181,14 +181,18 @@ const bombConns = 100 // stalled header-bomb connections at once
 func TestHeaderBombMemory(t *testing.T) {
 	p := startProc(t, "PORTRAIT_DATA_DIR="+t.TempDir(), "PORTRAIT_LOG_LEVEL=warn")
 	a := registerAt(t, p.base)
-	for _, size := range []int{4 << 20, 7 << 10} {
+	for _, c := range []struct {
+		what   string
+		size   int
+		inBody bool
+	}{{"part header", 4 << 20, false}, {"part header", 7 << 10, false}, {"file data (spooled)", 1 << 20, true}} {
 		before := peakRSS(t, p)
-		headerBombs(t, p, a.token, size)
+		headerBombs(t, p, a.token, c.size, c.inBody)
 		after := peakRSS(t, p)
-		t.Logf("%d stalled connections with %d KiB of part header each: server peak RSS %d MiB → %d MiB",
-			bombConns, size>>10, before>>20, after>>20)
+		t.Logf("%d stalled connections with %d KiB of %s each: server peak RSS %d MiB → %d MiB",
+			bombConns, c.size>>10, c.what, before>>20, after>>20)
 		if grown := after - before; grown > 64<<20 {
-			t.Errorf("peak RSS grew by %d MiB under %d header bombs of %d KiB; want < 64 MiB", grown>>20, bombConns, size>>10)
+			t.Errorf("peak RSS grew by %d MiB under %d stalled uploads with %d KiB of %s; want < 64 MiB", grown>>20, bombConns, c.size>>10, c.what)
 		}
 	}
 	if r, err := tryDo("GET", p.base+"/healthz", "", "", nil); err != nil || r.status != 200 {
@@ -197,12 +201,15 @@ func TestHeaderBombMemory(t *testing.T) {
 }
 
 // headerBombs opens bombConns connections that each send an upload's
-// request headers and size bytes of a part header line, then stall; two
-// seconds later it closes them.
-func headerBombs(t *testing.T, p *proc, token string, size int) {
+// request headers and size bytes of a part header line (or, inBody, of
+// the file part's data), then stall; two seconds later it closes them.
+func headerBombs(t *testing.T, p *proc, token string, size int, inBody bool) {
 	head := fmt.Sprintf("PATCH /users/image/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
 		"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: %d\r\n\r\n"+
 		"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"", token, 16<<20)
+	if inBody {
+		head += "a.jpg\"\r\n\r\n"
+	}
 	filler := bytes.Repeat([]byte("x"), min(size, 64<<10))
 	var wg sync.WaitGroup
 	release := make(chan struct{})
