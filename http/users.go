@@ -125,20 +125,21 @@ func validEmail(s string) bool {
 	return at > 0 && strings.Contains(s[at+1:], ".") && !strings.HasSuffix(s, ".")
 }
 
-// handleRegister creates an account. Every attempt counts against the
-// client address's allowance of registrations.
+// handleRegister creates an account. Every valid attempt (one that would
+// cost a password hash) counts against the client address's allowance of
+// registrations; a form sent back with a typo does not.
 func handleRegister(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher, limit portrait.RateLimiter, urls imageURLs) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := admitOne(r.Context(), limit, clientAddr(r), "registrations"); err != nil {
-			writeError(w, r, log, err)
-			return
-		}
 		var req registerRequest
 		if err := decodeJSON(w, r, &req); err != nil {
 			writeError(w, r, log, err)
 			return
 		}
 		if err := req.validate(); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		if err := admitOne(r.Context(), limit, clientAddr(r), "registrations"); err != nil {
 			writeError(w, r, log, err)
 			return
 		}
