@@ -16,6 +16,7 @@ const (
 	EMISSINGFILE        = "missing_file"
 	EMULTIPLEFILES      = "multiple_files"
 	ETOOMANYPARTS       = "too_many_parts"
+	EPARTHEADERTOOLARGE = "part_header_too_large"
 	EEMPTYFILE          = "empty_file"
 	EUNSUPPORTEDIMAGE   = "unsupported_image_type"
 	ECORRUPTIMAGE       = "corrupt_image"

@@ -30,9 +30,17 @@ type User struct {
 }
 
 // NormalizeEmail returns the form of an email address under which
-// uniqueness is decided and lookups are made: trimmed and lower-cased.
+// uniqueness is decided and lookups are made: trimmed, then the local part
+// under RFC 8265's UsernameCaseMapped profile and the domain under IDNA's
+// lookup mapping (see email.go). An address that those rules refuse (so
+// it cannot have been registered since they apply) is only trimmed and
+// lower-cased, the rule before them, so rows stored under it keep working.
 func NormalizeEmail(email string) string {
-	return strings.ToLower(strings.TrimSpace(email))
+	email = strings.TrimSpace(email)
+	if n, ok := normalizeEmail(email); ok {
+		return n
+	}
+	return strings.ToLower(email)
 }
 
 // UserStore keeps users and the bookkeeping of their images. Every method
@@ -62,6 +70,13 @@ type UserStore interface {
 	// Ping reports whether the store can be used: that it accepts a
 	// write, not only that it answers.
 	Ping(ctx context.Context) error
+
+	// RehashPassword replaces the user's password hash by newHash if it is
+	// still oldHash (compare-and-set), without revoking any token: the
+	// password is the same, only its hash is stronger. It reports whether
+	// it replaced the hash (false: it had changed meanwhile), or returns
+	// ENOTFOUND.
+	RehashPassword(ctx context.Context, id, oldHash, newHash string) (bool, error)
 
 	// BeginUpload records that an upload of the user is about to write the
 	// objects of set, a fresh image set (NewImageSet). SetImage accepts set

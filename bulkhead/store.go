@@ -47,6 +47,10 @@ func (s *Store) SetPassword(ctx context.Context, id, hash string) (int64, error)
 	return call(ctx, s.b, func(ctx context.Context) (int64, error) { return s.s.SetPassword(ctx, id, hash) })
 }
 
+func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string) (bool, error) {
+	return call(ctx, s.b, func(ctx context.Context) (bool, error) { return s.s.RehashPassword(ctx, id, oldHash, newHash) })
+}
+
 func (s *Store) Ping(ctx context.Context) error {
 	return s.b.Do(ctx, s.s.Ping)
 }
@@ -93,3 +97,28 @@ func (s *Store) ImageReferenced(ctx context.Context, set string) (bool, error) {
 
 // Close closes the wrapped store; it is not bounded.
 func (s *Store) Close() error { return s.s.Close() }
+
+// WrapLimits returns limits whose limiters make every call through b.
+func WrapLimits(limits portrait.RateLimits, b *Bulkhead) portrait.RateLimits {
+	return func(name string, perMinute int) portrait.RateLimiter {
+		return &limiter{l: limits(name, perMinute), b: b}
+	}
+}
+
+// limiter is a portrait.RateLimiter whose every call goes through a Bulkhead.
+type limiter struct {
+	l portrait.RateLimiter
+	b *Bulkhead
+}
+
+func (l *limiter) Wait(ctx context.Context, key string) (time.Duration, error) {
+	return call(ctx, l.b, func(ctx context.Context) (time.Duration, error) { return l.l.Wait(ctx, key) })
+}
+
+func (l *limiter) Spend(ctx context.Context, key string) error {
+	return l.b.Do(ctx, func(ctx context.Context) error { return l.l.Spend(ctx, key) })
+}
+
+func (l *limiter) Take(ctx context.Context, key string) (time.Duration, error) {
+	return call(ctx, l.b, func(ctx context.Context) (time.Duration, error) { return l.l.Take(ctx, key) })
+}

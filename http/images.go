@@ -25,6 +25,7 @@ func handleImage(log *slog.Logger, bucket portrait.Bucket) http.Handler {
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+		limitRanges(r, info.Size)
 		http.ServeContent(w, r, "", info.ModTime, obj)
 	})
 }

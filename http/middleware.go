@@ -84,6 +84,10 @@ func withLogging(log *slog.Logger, metrics *Metrics, next http.Handler) http.Han
 	})
 }
 
+// SecurityHeaders wraps a handler served apart from the API (the metrics
+// listener) with the headers of withSecurityHeaders.
+func SecurityHeaders(h http.Handler) http.Handler { return withSecurityHeaders(h) }
+
 // withSecurityHeaders sets headers that keep every response inert in a
 // browser; handlers may override them (images relax CORP).
 func withSecurityHeaders(next http.Handler) http.Handler {

@@ -20,6 +20,7 @@ var statuses = map[string]int{
 	portrait.EMISSINGFILE:        http.StatusBadRequest,
 	portrait.EMULTIPLEFILES:      http.StatusBadRequest,
 	portrait.ETOOMANYPARTS:       http.StatusBadRequest,
+	portrait.EPARTHEADERTOOLARGE: http.StatusBadRequest,
 	portrait.EEMPTYFILE:          http.StatusBadRequest,
 	portrait.EUNSUPPORTEDIMAGE:   http.StatusBadRequest,
 	portrait.ECORRUPTIMAGE:       http.StatusBadRequest,

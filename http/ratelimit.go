@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"math"
 	"net"
 	"net/http"
@@ -12,11 +13,11 @@ import (
 	"github.com/portraitsvc/portrait"
 )
 
-// keyedLimiter is a token bucket per key (an account, a client address): a
-// key may spend burst tokens at once, refilled evenly over a minute. It
-// lives in one node's memory, so with N nodes behind a balancer a client
-// gets up to N times the allowance; its size is bounded by evicting keys
-// whose bucket is full again (idle keys).
+// keyedLimiter is a portrait.RateLimiter in one node's memory: a token
+// bucket per key, which may spend burst tokens at once, refilled evenly
+// over a minute. With N nodes behind a balancer a client gets up to N
+// times the allowance (a shared portrait.RateLimits avoids that); its size
+// is bounded by evicting keys whose bucket is full again (idle keys).
 type keyedLimiter struct {
 	mu      sync.Mutex
 	limit   rate.Limit
@@ -27,46 +28,49 @@ type keyedLimiter struct {
 }
 
 // newKeyedLimiter allows perMinute events a minute per key, all of them at
-// once at most; perMinute <= 0 allows everything.
+// once at most.
 func newKeyedLimiter(perMinute int) *keyedLimiter {
 	return &keyedLimiter{limit: rate.Limit(float64(perMinute) / 60), burst: perMinute,
 		buckets: map[string]*rate.Limiter{}, maxKeys: 100_000, now: time.Now}
 }
 
-// wait returns how long key must wait for one token; zero if it has one.
-// It spends nothing.
-func (k *keyedLimiter) wait(key string) time.Duration {
-	if k.burst <= 0 {
-		return 0
-	}
+// memoryLimits is the portrait.RateLimits of limiters in this node's memory.
+func memoryLimits(name string, perMinute int) portrait.RateLimiter {
+	return newKeyedLimiter(perMinute)
+}
+
+// Wait returns how long key must wait for one token; zero if it has one.
+func (k *keyedLimiter) Wait(_ context.Context, key string) (time.Duration, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	b := k.bucket(key)
-	tokens := b.TokensAt(k.now())
+	return k.wait(key), nil
+}
+
+func (k *keyedLimiter) wait(key string) time.Duration {
+	tokens := k.bucket(key).TokensAt(k.now())
 	if tokens >= 1 {
 		return 0
 	}
 	return time.Duration((1 - tokens) / float64(k.limit) * float64(time.Second))
 }
 
-// spend takes one token from key's bucket (it may go into debt, which
-// lengthens the wait: a back-off for clients that keep failing).
-func (k *keyedLimiter) spend(key string) {
-	if k.burst <= 0 {
-		return
-	}
+// Spend takes one token from key's bucket, into debt if it has none.
+func (k *keyedLimiter) Spend(_ context.Context, key string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.bucket(key).ReserveN(k.now(), 1)
+	return nil
 }
 
-// take spends a token if key has one and returns 0, or returns the wait.
-func (k *keyedLimiter) take(key string) time.Duration {
+// Take spends a token if key has one and returns 0, or returns the wait.
+func (k *keyedLimiter) Take(_ context.Context, key string) (time.Duration, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if d := k.wait(key); d > 0 {
-		return d
+		return d, nil
 	}
-	k.spend(key)
-	return 0
+	k.bucket(key).ReserveN(k.now(), 1)
+	return 0, nil
 }
 
 func (k *keyedLimiter) bucket(key string) *rate.Limiter {
@@ -95,6 +99,22 @@ func (k *keyedLimiter) evictIdle() {
 	}
 }
 
+// unlimited is the RateLimiter of a limit turned off.
+type unlimited struct{}
+
+func (unlimited) Wait(context.Context, string) (time.Duration, error) { return 0, nil }
+func (unlimited) Spend(context.Context, string) error                 { return nil }
+func (unlimited) Take(context.Context, string) (time.Duration, error) { return 0, nil }
+
+// newLimiter returns the limiter of name from limits, or unlimited if
+// perMinute <= 0.
+func newLimiter(limits portrait.RateLimits, name string, perMinute int) portrait.RateLimiter {
+	if perMinute <= 0 {
+		return unlimited{}
+	}
+	return limits(name, perMinute)
+}
+
 // rateLimited is the 429 error for a wait of d.
 func rateLimited(d time.Duration, what string) error {
 	e := portrait.Errorf(portrait.ERATELIMITED, "Too many %s; try again in %d seconds.", what, retrySeconds(d))
@@ -104,6 +124,32 @@ func rateLimited(d time.Duration, what string) error {
 
 func retrySeconds(d time.Duration) int {
 	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// admitOne takes an event from key's allowance, or returns the 429 error
+// (or the limiter's error).
+func admitOne(ctx context.Context, l portrait.RateLimiter, key, what string) error {
+	d, err := l.Take(ctx, key)
+	if err != nil {
+		return err
+	}
+	if d > 0 {
+		return rateLimited(d, what)
+	}
+	return nil
+}
+
+// checkAllowance returns the 429 error if key must wait before its next
+// event (or the limiter's error); it spends nothing.
+func checkAllowance(ctx context.Context, l portrait.RateLimiter, key, what string) error {
+	d, err := l.Wait(ctx, key)
+	if err != nil {
+		return err
+	}
+	if d > 0 {
+		return rateLimited(d, what)
+	}
+	return nil
 }
 
 // clientAddr is the address the request came from. Forwarded headers are
@@ -122,25 +168,25 @@ func clientAddr(r *http.Request) string {
 // attacker elsewhere cannot spend the real user's allowance — and every
 // attempt is counted per client address, at ten times that rate.
 type loginThrottle struct {
-	pairs, addrs *keyedLimiter
+	pairs, addrs portrait.RateLimiter
 }
 
-func newLoginThrottle(perMinute int) *loginThrottle {
-	return &loginThrottle{pairs: newKeyedLimiter(perMinute), addrs: newKeyedLimiter(10 * perMinute)}
+func newLoginThrottle(limits portrait.RateLimits, perMinute int) *loginThrottle {
+	return &loginThrottle{pairs: newLimiter(limits, "login-pair", perMinute), addrs: newLimiter(limits, "login-addr", 10*perMinute)}
 }
 
 // admit returns a rate_limited error if the attempt must wait.
 func (l *loginThrottle) admit(r *http.Request, email string) error {
 	addr := clientAddr(r)
-	if d := max(l.pairs.wait(pairKey(email, addr)), l.addrs.take(addr)); d > 0 {
-		return rateLimited(d, "login attempts")
+	if err := checkAllowance(r.Context(), l.pairs, pairKey(email, addr), "login attempts"); err != nil {
+		return err
 	}
-	return nil
+	return admitOne(r.Context(), l.addrs, addr, "login attempts")
 }
 
 // failed counts a failed attempt against the (account, address) pair.
-func (l *loginThrottle) failed(r *http.Request, email string) {
-	l.pairs.spend(pairKey(email, clientAddr(r)))
+func (l *loginThrottle) failed(r *http.Request, email string) error {
+	return l.pairs.Spend(r.Context(), pairKey(email, clientAddr(r)))
 }
 
 func pairKey(email, addr string) string { return portrait.NormalizeEmail(email) + "\x00" + addr }

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -17,31 +18,37 @@ func withClock(k *keyedLimiter, c *fakeClock) *keyedLimiter {
 	return k
 }
 
+// take is Take for limiters that cannot fail.
+func take(l portrait.RateLimiter, key string) time.Duration {
+	d, _ := l.Take(context.Background(), key)
+	return d
+}
+
 func TestKeyedLimiterAllowsBurstThenRefills(t *testing.T) {
 	clock := &fakeClock{time.Unix(1_700_000_000, 0)}
 	k := withClock(newKeyedLimiter(6), clock) // 6 a minute: one every 10 s
 	for i := range 6 {
-		if d := k.take("a"); d != 0 {
+		if d := take(k, "a"); d != 0 {
 			t.Fatalf("take %d of the burst: wait %v", i+1, d)
 		}
 	}
-	d := k.take("a")
+	d := take(k, "a")
 	if d <= 0 || d > 10*time.Second {
 		t.Fatalf("7th take: wait %v, want (0, 10s]", d)
 	}
-	if k.take("b") != 0 {
+	if take(k, "b") != 0 {
 		t.Fatal("another key was limited by a's spending")
 	}
 	clock.advance(10 * time.Second)
-	if k.take("a") != 0 {
+	if take(k, "a") != 0 {
 		t.Fatal("no token after the refill period")
 	}
 }
 
 func TestKeyedLimiterZeroMeansUnlimited(t *testing.T) {
-	k := newKeyedLimiter(0)
+	k := newLimiter(memoryLimits, "test", 0)
 	for range 1000 {
-		if k.take("a") != 0 {
+		if take(k, "a") != 0 {
 			t.Fatal("limited although disabled")
 		}
 	}
@@ -51,9 +58,9 @@ func TestKeyedLimiterBoundsItsMemory(t *testing.T) {
 	clock := &fakeClock{time.Unix(1_700_000_000, 0)}
 	k := withClock(newKeyedLimiter(60), clock)
 	k.maxKeys = 100
-	k.spend("busy")
+	k.Spend(t.Context(), "busy")
 	for i := range 1000 {
-		k.wait(string(rune('A' + i)))
+		k.Wait(t.Context(), string(rune('A'+i)))
 	}
 	if n := len(k.buckets); n > 100 {
 		t.Fatalf("%d keys kept, want at most 100", n)
@@ -64,9 +71,9 @@ func TestKeyedLimiterBoundsItsMemory(t *testing.T) {
 // victim's email from one address is throttled; the victim, elsewhere, is not.
 func TestLoginThrottleCannotLockOutOthers(t *testing.T) {
 	clock := &fakeClock{time.Unix(1_700_000_000, 0)}
-	l := newLoginThrottle(3)
-	withClock(l.pairs, clock)
-	withClock(l.addrs, clock)
+	l := newLoginThrottle(memoryLimits, 3)
+	withClock(l.pairs.(*keyedLimiter), clock)
+	withClock(l.addrs.(*keyedLimiter), clock)
 	attacker := httptest.NewRequest("POST", "/auth/login", nil)
 	attacker.RemoteAddr = "203.0.113.7:5555"
 	victim := httptest.NewRequest("POST", "/auth/login", nil)

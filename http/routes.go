@@ -11,17 +11,23 @@ import (
 func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
 	log := cfg.Log
 	urls := imageURLs{base: strings.TrimRight(cfg.ImageBaseURL, "/")}
-	throttle := newLoginThrottle(cfg.LoginPerMinute)
-	uploads := newKeyedLimiter(cfg.UploadPerMinute)
+	limits := cfg.RateLimits
+	if limits == nil {
+		limits = memoryLimits
+	}
+	throttle := newLoginThrottle(limits, cfg.LoginPerMinute)
+	uploads := newLimiter(limits, "upload", cfg.UploadPerMinute)
+	registrations := newLimiter(limits, "register", cfg.RegisterPerMinute)
+	passwordFailures := newLimiter(limits, "password", cfg.LoginPerMinute)
 	auth := func(h http.Handler) http.Handler { return requireUser(log, cfg.Users, cfg.Tokens, h) }
 
-	mux.Handle("POST /auth/register", handleRegister(log, cfg.Users, cfg.Passwords, urls))
+	mux.Handle("POST /auth/register", handleRegister(log, cfg.Users, cfg.Passwords, registrations, urls))
 	mux.Handle("/auth/register", methodNotAllowed(log, "POST"))
 	mux.Handle("POST /auth/login", handleLogin(log, cfg.Users, cfg.Passwords, cfg.Tokens, dummyHash, throttle, urls))
 	mux.Handle("/auth/login", methodNotAllowed(log, "POST"))
 	mux.Handle("POST /auth/logout", auth(handleLogout(log, cfg.Users)))
 	mux.Handle("/auth/logout", methodNotAllowed(log, "POST"))
-	mux.Handle("POST /auth/password", auth(handleChangePassword(log, cfg.Users, cfg.Passwords)))
+	mux.Handle("POST /auth/password", auth(handleChangePassword(log, cfg.Users, cfg.Passwords, passwordFailures)))
 	mux.Handle("/auth/password", methodNotAllowed(log, "POST"))
 
 	mux.Handle("GET /users/me", auth(handleMe(urls)))

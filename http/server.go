@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/portraitsvc/portrait"
 	"github.com/portraitsvc/portrait/argon2id"
@@ -33,10 +34,21 @@ type Config struct {
 	// AllowedOrigins lists the browser origins allowed by CORS ("*": any).
 	AllowedOrigins []string
 	// LoginPerMinute bounds failed logins per (account, client address)
-	// pair, and ten times as many attempts per address; UploadPerMinute
-	// bounds uploads per user. Zero or less: no limit.
-	LoginPerMinute  int
-	UploadPerMinute int
+	// pair, and ten times as many attempts per address, and failed
+	// current passwords of /auth/password per user; UploadPerMinute bounds
+	// uploads per user; RegisterPerMinute registrations per client
+	// address. Zero or less: no limit.
+	LoginPerMinute    int
+	UploadPerMinute   int
+	RegisterPerMinute int
+	// RateLimits keeps the counts of those limits; nil keeps them in this
+	// node's memory.
+	RateLimits portrait.RateLimits
+	// BodyIdleTimeout is the longest a request body may pause between
+	// bytes before its connection is closed (0: no limit); ReadTimeout is
+	// the server's limit on the whole request, which it never extends.
+	BodyIdleTimeout time.Duration
+	ReadTimeout     time.Duration
 	// Checks are the dependencies that /readyz (and /healthz) report on.
 	Checks []Check
 }
@@ -50,7 +62,7 @@ func NewHandler(ctx context.Context, cfg Config) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, cfg, dummy)
-	var h http.Handler = mux
+	var h http.Handler = withBodyIdleTimeout(cfg.BodyIdleTimeout, cfg.ReadTimeout, mux)
 	h = withCORS(cfg.AllowedOrigins, h)
 	h = withSecurityHeaders(h)
 	h = withLogging(cfg.Log, cfg.Metrics, h)

@@ -8,7 +8,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"os"
 
 	"github.com/portraitsvc/portrait"
 	"github.com/portraitsvc/portrait/avatar"
@@ -23,22 +22,27 @@ type UploadLimits struct {
 	MaxParts int
 	// TempDir receives uploads while they are validated ("" = os.TempDir()).
 	TempDir string
+	// SpoolBytes bounds the bytes of all the uploads being received at
+	// once in TempDir (0: only the disk's free space); over it, and on a
+	// full disk, an upload gets 503 with Retry-After.
+	SpoolBytes int64
 }
 
 const multipartSlack = 64 << 10
 
-func handleUpload(log *slog.Logger, images *portrait.Images, avatars *avatar.Processor, uploads *keyedLimiter, urls imageURLs, lim UploadLimits) http.Handler {
+func handleUpload(log *slog.Logger, images *portrait.Images, avatars *avatar.Processor, uploads portrait.RateLimiter, urls imageURLs, lim UploadLimits) http.Handler {
+	sp := newSpool(lim.TempDir, lim.SpoolBytes)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d := uploads.take(currentUser(r.Context()).ID); d > 0 {
-			writeError(w, r, log, rateLimited(d, "uploads"))
+		if err := admitOne(r.Context(), uploads, currentUser(r.Context()).ID, "uploads"); err != nil {
+			writeError(w, r, log, err)
 			return
 		}
-		f, err := receiveFile(w, r, lim)
+		f, err := receiveFile(w, r, lim, sp)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		defer removeTemp(f)
+		defer f.remove()
 		av, err := avatars.Process(r.Context(), f)
 		if err != nil {
 			writeError(w, r, log, err)
@@ -69,14 +73,14 @@ func handleDeleteImage(log *slog.Logger, images *portrait.Images, urls imageURLs
 // named "file" to a temporary file, positioned at its start. The body is
 // read to its end so that a second "file" part is found; other parts are
 // discarded. The filename and Content-Type the client gave are ignored.
-func receiveFile(w http.ResponseWriter, r *http.Request, lim UploadLimits) (f *os.File, err error) {
+func receiveFile(w http.ResponseWriter, r *http.Request, lim UploadLimits, sp *spool) (f *spoolFile, err error) {
 	mr, err := multipartReader(w, r, lim)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
 		if err != nil && f != nil {
-			removeTemp(f)
+			f.remove()
 			f = nil
 		}
 	}()
@@ -91,7 +95,7 @@ func receiveFile(w http.ResponseWriter, r *http.Request, lim UploadLimits) (f *o
 		if parts > lim.MaxParts {
 			return f, portrait.Errorf(portrait.ETOOMANYPARTS, "The request has more than %d parts.", lim.MaxParts)
 		}
-		if err := receivePart(p, &f, lim); err != nil {
+		if err := receivePart(p, &f, lim, sp); err != nil {
 			return f, err
 		}
 	}
@@ -99,7 +103,7 @@ func receiveFile(w http.ResponseWriter, r *http.Request, lim UploadLimits) (f *o
 }
 
 // receivePart spools the part into *f if it is the file, else discards it.
-func receivePart(p *multipart.Part, f **os.File, lim UploadLimits) error {
+func receivePart(p *multipart.Part, f **spoolFile, lim UploadLimits, sp *spool) error {
 	defer p.Close()
 	if p.FormName() != "file" {
 		_, err := io.Copy(io.Discard, p)
@@ -108,7 +112,7 @@ func receivePart(p *multipart.Part, f **os.File, lim UploadLimits) error {
 	if *f != nil {
 		return portrait.Errorf(portrait.EMULTIPLEFILES, "The request must contain exactly one part named \"file\".")
 	}
-	tmp, err := os.CreateTemp(lim.TempDir, "upload-*")
+	tmp, err := sp.create()
 	if err != nil {
 		return err
 	}
@@ -123,7 +127,7 @@ func receivePart(p *multipart.Part, f **os.File, lim UploadLimits) error {
 	return nil
 }
 
-func checkReceived(f *os.File) error {
+func checkReceived(f *spoolFile) error {
 	if f == nil {
 		return portrait.Errorf(portrait.EMISSINGFILE, "The request must contain the image as a part named \"file\".")
 	}
@@ -138,13 +142,13 @@ func checkReceived(f *os.File) error {
 	return err
 }
 
-func multipartReader(w http.ResponseWriter, r *http.Request, lim UploadLimits) (*multipart.Reader, error) {
+func multipartReader(w http.ResponseWriter, r *http.Request, lim UploadLimits) (*boundedParts, error) {
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
 		return nil, portrait.Errorf(portrait.ENOTMULTIPART, "The request body must be multipart/form-data with a boundary, the image in a part named \"file\".")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, lim.MaxFileBytes+multipartSlack)
-	return multipart.NewReader(r.Body, params["boundary"]), nil
+	return newBoundedParts(r.Body, params["boundary"]), nil
 }
 
 // bodyError turns an error met while reading the body into the client's
@@ -155,16 +159,15 @@ func bodyError(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, errSpool):
+		return err
+	case errors.Is(err, errPartHeaderTooLarge):
+		return portrait.Errorf(portrait.EPARTHEADERTOOLARGE, "The headers of a part must not be larger than %d bytes.", maxPartHeaderBytes)
 	case errors.As(err, &tooBig):
 		return portrait.Errorf(portrait.EFILETOOLARGE, "The request body must not be larger than %d bytes.", tooBig.Limit)
 	case errors.As(err, &timeout) && timeout.Timeout():
 		return portrait.Errorf(portrait.ETIMEOUT, "The request body was not received in time.")
 	default:
-		return portrait.Errorf(portrait.EINVALID, "The multipart body is malformed or was cut short.")
+		return portrait.Errorf(portrait.EINVALID, "The request body is malformed or was cut short.")
 	}
-}
-
-func removeTemp(f *os.File) {
-	f.Close()
-	os.Remove(f.Name())
 }

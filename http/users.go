@@ -59,21 +59,28 @@ const (
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
-// validate trims the names and email and returns a validation error that
-// lists every invalid field, or nil.
+// nameRule says what cleanName accepts.
+const nameRule = "must be 1 to 100 characters, some of them visible, without control or bidi-override characters"
+
+// validate trims the names and email, puts the names in NFC, and returns
+// a validation error that lists every invalid field, or nil.
 func (req *registerRequest) validate() error {
-	req.FirstName, req.LastName = strings.TrimSpace(req.FirstName), strings.TrimSpace(req.LastName)
-	req.Email = strings.TrimSpace(req.Email)
 	var fields []fieldError
 	bad := func(field, msg string) { fields = append(fields, fieldError{field, msg}) }
-	if n := utf8.RuneCountInString(req.FirstName); n == 0 || n > maxNameChars || !utf8.ValidString(req.FirstName) {
-		bad("first_name", "must be 1 to 100 characters")
+	var ok bool
+	if req.FirstName, ok = cleanName(req.FirstName); !ok {
+		bad("first_name", nameRule)
 	}
-	if n := utf8.RuneCountInString(req.LastName); n == 0 || n > maxNameChars || !utf8.ValidString(req.LastName) {
-		bad("last_name", "must be 1 to 100 characters")
+	if req.LastName, ok = cleanName(req.LastName); !ok {
+		bad("last_name", nameRule)
 	}
+	req.Email = strings.TrimSpace(req.Email)
 	if !validEmail(req.Email) {
 		bad("email", "must be an email address such as name@example.com")
+	} else if err := portrait.CheckEmail(req.Email); err != nil {
+		bad("email", err.Error())
+	} else {
+		req.Email = portrait.DisplayEmail(req.Email)
 	}
 	if !e164.MatchString(req.PhoneNumber) {
 		bad("phone_number", "must be in E.164 form: + and 7 to 15 digits, such as +15551234567")
@@ -118,7 +125,10 @@ func validEmail(s string) bool {
 	return at > 0 && strings.Contains(s[at+1:], ".") && !strings.HasSuffix(s, ".")
 }
 
-func handleRegister(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher, urls imageURLs) http.Handler {
+// handleRegister creates an account. Every valid attempt (one that would
+// cost a password hash) counts against the client address's allowance of
+// registrations; a form sent back with a typo does not.
+func handleRegister(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher, limit portrait.RateLimiter, urls imageURLs) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req registerRequest
 		if err := decodeJSON(w, r, &req); err != nil {
@@ -126,6 +136,10 @@ func handleRegister(log *slog.Logger, users portrait.UserStore, passwords *argon
 			return
 		}
 		if err := req.validate(); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		if err := admitOne(r.Context(), limit, clientAddr(r), "registrations"); err != nil {
 			writeError(w, r, log, err)
 			return
 		}
@@ -172,13 +186,18 @@ func handleLogin(log *slog.Logger, users portrait.UserStore, passwords *argon2id
 			writeError(w, r, log, err)
 			return
 		}
-		u, err := authenticate(r.Context(), users, passwords, dummyHash, req)
+		u, weak, err := authenticate(r.Context(), users, passwords, dummyHash, req)
 		if portrait.ErrorCode(err) == portrait.EINVALIDCREDENTIALS {
-			throttle.failed(r, req.Email)
+			if ferr := throttle.failed(r, req.Email); ferr != nil {
+				err = ferr
+			}
 		}
 		if err != nil {
 			writeError(w, r, log, err)
 			return
+		}
+		if weak {
+			rehash(r.Context(), log, users, passwords, u, req.Password)
 		}
 		tok, err := tokens.Issue(u.ID, u.TokenVersion)
 		if err != nil {
@@ -190,13 +209,14 @@ func handleLogin(log *slog.Logger, users portrait.UserStore, passwords *argon2id
 	})
 }
 
-// authenticate returns the user whose email and password match. An unknown
+// authenticate returns the user whose email and password match, and
+// whether the stored hash is weaker than today's parameters. An unknown
 // email and a wrong password fail alike, EINVALIDCREDENTIALS, after the
 // same Argon2id work (against dummyHash for an unknown email).
-func authenticate(ctx context.Context, users portrait.UserStore, passwords *argon2id.Hasher, dummyHash string, req loginRequest) (*portrait.User, error) {
+func authenticate(ctx context.Context, users portrait.UserStore, passwords *argon2id.Hasher, dummyHash string, req loginRequest) (*portrait.User, bool, error) {
 	invalid := portrait.Errorf(portrait.EINVALIDCREDENTIALS, "The email or password is incorrect.")
 	if len(req.Password) > maxPasswordBytes || len(req.Email) > maxEmailBytes {
-		return nil, invalid
+		return nil, false, invalid
 	}
 	u, err := users.UserByEmail(ctx, req.Email)
 	hash := dummyHash
@@ -204,16 +224,32 @@ func authenticate(ctx context.Context, users portrait.UserStore, passwords *argo
 	case err == nil:
 		hash = u.PasswordHash
 	case portrait.ErrorCode(err) != portrait.ENOTFOUND:
-		return nil, err
+		return nil, false, err
 	}
-	ok, _, verr := passwords.Verify(ctx, req.Password, hash)
+	ok, weak, verr := passwords.Verify(ctx, req.Password, hash)
 	if verr != nil {
-		return nil, verr
+		return nil, false, verr
 	}
 	if u == nil || !ok {
-		return nil, invalid
+		return nil, false, invalid
 	}
-	return u, nil
+	return u, weak, nil
+}
+
+// rehash replaces u's weaker password hash by one made with today's
+// parameters, unless the hash changed meanwhile; the user's tokens stay
+// valid. A failure is logged, not returned: the login itself succeeded.
+func rehash(ctx context.Context, log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher, u *portrait.User, password string) {
+	hash, err := passwords.Hash(ctx, password)
+	if err == nil {
+		var ok bool
+		if ok, err = users.RehashPassword(ctx, u.ID, u.PasswordHash, hash); ok {
+			u.PasswordHash = hash
+		}
+	}
+	if err != nil {
+		log.Warn("password rehash failed", "request_id", requestID(ctx), "user_id", u.ID, "err", err)
+	}
 }
 
 func handleMe(urls imageURLs) http.Handler {
@@ -240,14 +276,16 @@ type passwordRequest struct {
 
 // handleChangePassword replaces the user's password after checking the
 // current one, and revokes every token of the user, the one used included.
-func handleChangePassword(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher) http.Handler {
+// Wrong current passwords are counted per user, like failed logins, so a
+// stolen token cannot be used to guess the password.
+func handleChangePassword(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher, failures portrait.RateLimiter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req passwordRequest
 		if err := decodeJSON(w, r, &req); err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		if err := changePassword(r.Context(), users, passwords, currentUser(r.Context()), req); err != nil {
+		if err := changePassword(r.Context(), users, passwords, failures, currentUser(r.Context()), req); err != nil {
 			writeError(w, r, log, err)
 			return
 		}
@@ -255,15 +293,21 @@ func handleChangePassword(log *slog.Logger, users portrait.UserStore, passwords 
 	})
 }
 
-func changePassword(ctx context.Context, users portrait.UserStore, passwords *argon2id.Hasher, u *portrait.User, req passwordRequest) error {
+func changePassword(ctx context.Context, users portrait.UserStore, passwords *argon2id.Hasher, failures portrait.RateLimiter, u *portrait.User, req passwordRequest) error {
 	if !validPassword(req.NewPassword) {
 		return invalidFields([]fieldError{{"new_password", passwordRule}})
+	}
+	if err := checkAllowance(ctx, failures, u.ID, "password attempts"); err != nil {
+		return err
 	}
 	ok, _, err := passwords.Verify(ctx, req.CurrentPassword, u.PasswordHash)
 	if err != nil {
 		return err
 	}
 	if !ok {
+		if err := failures.Spend(ctx, u.ID); err != nil {
+			return err
+		}
 		return portrait.Errorf(portrait.EINVALIDCREDENTIALS, "The current password is incorrect.")
 	}
 	hash, err := passwords.Hash(ctx, req.NewPassword)

@@ -1,7 +1,9 @@
 // Package jwt issues and verifies Portrait's access tokens: JWTs signed
 // with HMAC-SHA256 through golang-jwt/v5, with the algorithm pinned, an
-// expiry required, and a per-user token version so that logout and a
-// password change revoke every token issued before.
+// expiry required, strict base64 (one spelling per token), and a per-user
+// token version so that logout and a password change revoke every token
+// issued before. Several secrets may verify at once, so that the signing
+// secret can be rotated without logging everyone out.
 package jwt
 
 import (
@@ -18,13 +20,17 @@ import (
 
 const issuer = "portrait"
 
-// Issuer signs and verifies tokens with one shared secret. Every node of a
-// deployment must be given the same secret.
+// Issuer signs tokens with one secret and verifies them with that secret
+// or any of the previous ones, chosen by the token's key id. Every node of
+// a deployment must be given the same secrets.
 type Issuer struct {
 	secret []byte
 	kid    string
-	ttl    time.Duration
-	leeway time.Duration
+	// verifiers maps each key id to its secret: the signing one and the
+	// previous ones.
+	verifiers map[string][]byte
+	ttl       time.Duration
+	leeway    time.Duration
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }
@@ -44,15 +50,29 @@ type claims struct {
 // the HMAC-SHA256 output.
 const MinSecretLen = 32
 
-// New returns an Issuer whose tokens live for ttl and are checked with the
-// given clock leeway. It returns an error for a secret shorter than
-// MinSecretLen.
-func New(secret []byte, ttl, leeway time.Duration) (*Issuer, error) {
-	if len(secret) < MinSecretLen {
-		return nil, errors.New("jwt: secret must be at least 32 bytes")
+// New returns an Issuer that signs with secret and also verifies tokens
+// signed with any of the previous secrets; tokens live for ttl and are
+// checked with the given clock leeway. It returns an error for a secret
+// shorter than MinSecretLen, or two secrets with the same key id.
+func New(secret []byte, ttl, leeway time.Duration, previous ...[]byte) (*Issuer, error) {
+	i := &Issuer{secret: secret, kid: keyID(secret), verifiers: map[string][]byte{}, ttl: ttl, leeway: leeway, Now: time.Now}
+	for _, s := range append([][]byte{secret}, previous...) {
+		if len(s) < MinSecretLen {
+			return nil, errors.New("jwt: every secret must be at least 32 bytes")
+		}
+		if _, dup := i.verifiers[keyID(s)]; dup {
+			return nil, errors.New("jwt: two secrets are the same or share a key id")
+		}
+		i.verifiers[keyID(s)] = s
 	}
+	return i, nil
+}
+
+// keyID names a secret without revealing it: the first 4 bytes of its
+// SHA-256, in hex.
+func keyID(secret []byte) string {
 	sum := sha256.Sum256(secret)
-	return &Issuer{secret: secret, kid: hex.EncodeToString(sum[:4]), ttl: ttl, leeway: leeway, Now: time.Now}, nil
+	return hex.EncodeToString(sum[:4])
 }
 
 // TTL is how long an issued token is valid.
@@ -75,8 +95,10 @@ func (i *Issuer) Issue(userID string, version int64) (string, error) {
 }
 
 // Verify checks the token's signature (HS256 only: "none", RS256 and every
-// other algorithm are refused), its key id, issuer and times (exp is
-// required), and returns its claims. Any failure is EINVALIDTOKEN.
+// other algorithm are refused) with the secret its key id names, its
+// issuer and times (exp is required), and returns its claims. Segments
+// must be strict unpadded base64url: a token has exactly one spelling.
+// Any failure is EINVALIDTOKEN.
 func (i *Issuer) Verify(token string) (Claims, error) {
 	var c claims
 	_, err := gojwt.ParseWithClaims(token, &c, i.key,
@@ -86,6 +108,7 @@ func (i *Issuer) Verify(token string) (Claims, error) {
 		gojwt.WithIssuer(issuer),
 		gojwt.WithLeeway(i.leeway),
 		gojwt.WithTimeFunc(i.Now),
+		gojwt.WithStrictDecoding(),
 	)
 	if err != nil || c.Subject == "" {
 		return Claims{}, portrait.Errorf(portrait.EINVALIDTOKEN, "The access token is invalid or has expired.")
@@ -94,8 +117,10 @@ func (i *Issuer) Verify(token string) (Claims, error) {
 }
 
 func (i *Issuer) key(t *gojwt.Token) (any, error) {
-	if kid, _ := t.Header["kid"].(string); kid != i.kid {
+	kid, _ := t.Header["kid"].(string)
+	secret, ok := i.verifiers[kid]
+	if !ok {
 		return nil, errors.New("unknown key id")
 	}
-	return i.secret, nil
+	return secret, nil
 }

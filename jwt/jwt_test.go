@@ -124,3 +124,68 @@ func TestLeewayToleratesSmallClockSkew(t *testing.T) {
 		t.Fatal("a minute past expiry accepted")
 	}
 }
+
+// TestOneSpellingPerToken: the signature's last base64url character
+// carries two unused low bits; the other three characters that differ
+// from it only there must not validate as the same token.
+func TestOneSpellingPerToken(t *testing.T) {
+	i := newIssuer(t, time.Now())
+	tok, err := i.Issue("user-1", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, tok[len(tok)-1])
+	for low := range 4 {
+		c := alphabet[last&^3|low]
+		if c == tok[len(tok)-1] {
+			continue
+		}
+		variant := tok[:len(tok)-1] + string(c)
+		if _, err := i.Verify(variant); portrait.ErrorCode(err) != portrait.EINVALIDTOKEN {
+			t.Errorf("variant ending in %q validated (err %v)", c, err)
+		}
+	}
+	if _, err := i.Verify(tok); err != nil {
+		t.Fatalf("the original token was rejected: %v", err)
+	}
+}
+
+// TestRotation: a token signed with a previous secret still verifies;
+// new tokens are signed with the current one; once the previous secret is
+// dropped its tokens fail.
+func TestRotation(t *testing.T) {
+	oldSecret, newSecret := secret, []byte("fedcba9876543210fedcba9876543210")
+	before, err := New(oldSecret, time.Hour, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldTok, _ := before.Issue("user-1", 3)
+	during, err := New(newSecret, time.Hour, 0, oldSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := during.Verify(oldTok); err != nil || c.UserID != "user-1" || c.Version != 3 {
+		t.Fatalf("token of the previous secret: %+v, %v", c, err)
+	}
+	newTok, _ := during.Issue("user-1", 3)
+	if _, err := before.Verify(newTok); err == nil {
+		t.Fatal("a new token verified with the old secret alone: it was not signed with the new one")
+	}
+	after, _ := New(newSecret, time.Hour, 0)
+	if _, err := after.Verify(newTok); err != nil {
+		t.Fatalf("new token after rotation: %v", err)
+	}
+	if _, err := after.Verify(oldTok); portrait.ErrorCode(err) != portrait.EINVALIDTOKEN {
+		t.Fatalf("old token verified after its secret was dropped: %v", err)
+	}
+}
+
+func TestRotationRefusesBadSecrets(t *testing.T) {
+	if _, err := New(secret, time.Hour, 0, []byte("short")); err == nil {
+		t.Error("a short previous secret was accepted")
+	}
+	if _, err := New(secret, time.Hour, 0, secret); err == nil {
+		t.Error("the signing secret repeated as a previous one was accepted")
+	}
+}

@@ -186,6 +186,11 @@ func applyMigration(ctx context.Context, tx pgx.Tx, name string, now time.Time) 
 	if _, err := tx.Exec(ctx, string(body)); err != nil {
 		return err
 	}
+	if step := goMigrations[version]; step != nil {
+		if err := step(ctx, tx, now); err != nil {
+			return err
+		}
+	}
 	_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, now)
 	return err
 }

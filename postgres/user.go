@@ -163,3 +163,22 @@ func deref(s *string) string {
 func errUserNotFound() error {
 	return portrait.Errorf(portrait.ENOTFOUND, "User not found.")
 }
+
+// RehashPassword replaces the user's password hash by newHash if it is
+// still oldHash, leaving the token version as it is. It reports whether it
+// did, or returns ENOTFOUND. The compare and the set are one UPDATE, whose
+// condition PostgreSQL re-checks on the row's latest version if a
+// concurrent change commits first.
+func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string) (replaced bool, err error) {
+	var exists bool
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `WITH set AS (UPDATE users SET password_hash = $3, updated_at = $4
+				WHERE id = $1 AND password_hash = $2 RETURNING 1)
+			SELECT EXISTS (SELECT 1 FROM set), EXISTS (SELECT 1 FROM users WHERE id = $1)`,
+			id, oldHash, newHash, s.now()).Scan(&replaced, &exists)
+	})
+	if err == nil && !replaced && !exists {
+		return false, errUserNotFound()
+	}
+	return replaced, err
+}

@@ -214,6 +214,11 @@ func applyMigration(ctx context.Context, tx *sql.Tx, name string, now time.Time)
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return err
 	}
+	if step := goMigrations[version]; step != nil {
+		if err := step(ctx, tx, now); err != nil {
+			return err
+		}
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, formatTime(now))
 	return err
 }

@@ -153,3 +153,29 @@ func scanUser(row *sql.Row) (*portrait.User, error) {
 func errUserNotFound() error {
 	return portrait.Errorf(portrait.ENOTFOUND, "User not found.")
 }
+
+// RehashPassword replaces the user's password hash by newHash if it is
+// still oldHash, leaving the token version as it is. It reports whether it
+// did, or returns ENOTFOUND.
+func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string) (replaced bool, err error) {
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		replaced, err = rehashPassword(ctx, tx, id, oldHash, newHash, s.now())
+		return err
+	})
+	return replaced, err
+}
+
+// rehashPassword sets the user's hash to newHash if it is oldHash.
+func rehashPassword(ctx context.Context, tx *sql.Tx, id, oldHash, newHash string, now time.Time) (bool, error) {
+	var current string
+	err := tx.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, id).Scan(&current)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, errUserNotFound()
+	case err != nil || current != oldHash:
+		return false, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`,
+		newHash, formatTime(now), id)
+	return err == nil, err
+}

@@ -56,6 +56,11 @@ var groups = []struct {
 	{"SetPassword", []testCase{
 		{"ReplacesHashAndRevokes", testSetPassword},
 	}},
+	{"RehashPassword", []testCase{
+		{"KeepsTokens", testRehashKeepsTokens},
+		{"CompareAndSet", testRehashCompareAndSet},
+		{"ConcurrentWithSetPassword", testRehashRacesSetPassword},
+	}},
 	{"SetImage", []testCase{
 		{"First", testSetFirstImage},
 		{"Replace", testReplaceImage},
@@ -202,6 +207,10 @@ func testNotFound(t *testing.T, s portrait.UserStore) {
 		},
 		"SetPassword": func() error { _, err := s.SetPassword(t.Context(), "nope", "h"); return err },
 		"DeleteUser":  func() error { return s.DeleteUser(t.Context(), "nope") },
+		"RehashPassword": func() error {
+			_, err := s.RehashPassword(t.Context(), "nope", "h", "h2")
+			return err
+		},
 	}
 	for name, call := range calls {
 		if err := call(); portrait.ErrorCode(err) != portrait.ENOTFOUND {
@@ -221,6 +230,61 @@ func testSetPassword(t *testing.T, s portrait.UserStore) {
 	u, err := s.UserByID(t.Context(), "u1")
 	if err != nil || u.PasswordHash != "new-hash" || u.TokenVersion != 1 {
 		t.Fatalf("after SetPassword: %+v, %v; want the new hash at version 1", u, err)
+	}
+}
+
+func testRehashKeepsTokens(t *testing.T, s portrait.UserStore) {
+	u := newUser("u1", "ada@example.com")
+	u.TokenVersion = 4
+	mustCreate(t, s, u)
+	ok, err := s.RehashPassword(t.Context(), "u1", u.PasswordHash, "stronger-hash")
+	if err != nil || !ok {
+		t.Fatalf("RehashPassword = %v, %v; want true, nil", ok, err)
+	}
+	got := mustGet(t, s, "u1")
+	if got.PasswordHash != "stronger-hash" || got.TokenVersion != 4 {
+		t.Fatalf("after RehashPassword: hash %q, version %d; want the new hash at version 4", got.PasswordHash, got.TokenVersion)
+	}
+}
+
+// testRehashCompareAndSet: a rehash computed from a hash that has changed
+// since (a password change won) must not bring the old password back.
+func testRehashCompareAndSet(t *testing.T, s portrait.UserStore) {
+	u := newUser("u1", "ada@example.com")
+	mustCreate(t, s, u)
+	if _, err := s.SetPassword(t.Context(), "u1", "changed-hash"); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := s.RehashPassword(t.Context(), "u1", u.PasswordHash, "rehash-of-old-password")
+	if err != nil || ok {
+		t.Fatalf("RehashPassword from a stale hash = %v, %v; want false, nil", ok, err)
+	}
+	if got := mustGet(t, s, "u1"); got.PasswordHash != "changed-hash" || got.TokenVersion != 1 {
+		t.Fatalf("after a stale rehash: hash %q, version %d; want changed-hash at version 1", got.PasswordHash, got.TokenVersion)
+	}
+}
+
+// testRehashRacesSetPassword runs rehashes and a password change at once:
+// whatever the order, the password change's hash is the one left.
+func testRehashRacesSetPassword(t *testing.T, s portrait.UserStore) {
+	u := newUser("u1", "ada@example.com")
+	mustCreate(t, s, u)
+	const n = 8
+	errs := parallel(n, func(i int) error {
+		if i == 0 {
+			_, err := s.SetPassword(t.Context(), "u1", "changed-hash")
+			return err
+		}
+		_, err := s.RehashPassword(t.Context(), "u1", u.PasswordHash, fmt.Sprintf("rehash-%d", i))
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if got := mustGet(t, s, "u1"); got.PasswordHash != "changed-hash" || got.TokenVersion != 1 {
+		t.Fatalf("after racing rehashes: hash %q, version %d; want changed-hash at version 1", got.PasswordHash, got.TokenVersion)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/portraitsvc/portrait"
+	"github.com/portraitsvc/portrait/bulkhead"
 	"github.com/portraitsvc/portrait/jwt"
 	"github.com/portraitsvc/portrait/localfs"
 	"github.com/portraitsvc/portrait/postgres"
@@ -97,7 +98,7 @@ func tokenIssuer(cfg *config, log *slog.Logger) (*jwt.Issuer, error) {
 		}
 		log.Warn("PORTRAIT_JWT_SECRET is not set; using the secret kept in the data dir (fine for one machine, not for several)")
 	}
-	return jwt.New(secret, cfg.TokenTTL, 30*time.Second)
+	return jwt.New(secret, cfg.TokenTTL, 30*time.Second, cfg.previousSecrets()...)
 }
 
 func loadOrCreateSecret(path string) ([]byte, error) {
@@ -130,4 +131,29 @@ func writeNew(path, content string) error {
 		return err
 	}
 	return os.Link(f.Name(), path)
+}
+
+// rateLimits returns where the rate limits are counted: nil (each node's
+// memory) for --rate-limit-store=memory, and for auto with SQLite; the
+// database for database, and for auto with PostgreSQL, so that N nodes
+// sharing it give a client one allowance, not N.
+func (a *app) rateLimits() (portrait.RateLimits, error) {
+	shared, ok := a.raw.(interface {
+		RateLimits(name string, perMinute int) portrait.RateLimiter
+	})
+	switch a.cfg.RateLimitStore {
+	case "memory":
+		return nil, nil
+	case "auto":
+		if ok && a.cfg.shared() {
+			return bulkhead.WrapLimits(shared.RateLimits, a.dbGate), nil
+		}
+		return nil, nil
+	case "database":
+		if ok {
+			return bulkhead.WrapLimits(shared.RateLimits, a.dbGate), nil
+		}
+		return nil, errors.New("--rate-limit-store=database needs PostgreSQL (--database-url postgres://…)")
+	}
+	return nil, fmt.Errorf("--rate-limit-store: want memory, database or auto, got %q", a.cfg.RateLimitStore)
 }

@@ -18,15 +18,19 @@ type config struct {
 	PublicURL    string
 	ImageBaseURL string
 	JWTSecret    string
-	DatabaseURL  string
-	StorageURL   string
-	CORSOrigins  string
-	MetricsAddr  string
-	LogFormat    string
-	LogLevel     string
+	// JWTPreviousSecrets are comma-separated secrets that verify tokens
+	// but sign none: the secrets being rotated out.
+	JWTPreviousSecrets string
+	DatabaseURL        string
+	StorageURL         string
+	CORSOrigins        string
+	MetricsAddr        string
+	LogFormat          string
+	LogLevel           string
 
 	MaxUploadBytes int64
 	MaxParts       int
+	SpoolBytes     int64
 	MaxPixels      int64
 	MaxSide        int
 	DecodeMemory   int64
@@ -36,6 +40,7 @@ type config struct {
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
+	BodyIdleTimeout   time.Duration
 	ShutdownTimeout   time.Duration
 
 	GCInterval    time.Duration
@@ -47,8 +52,10 @@ type config struct {
 	StorageTimeout  time.Duration
 	StorageMaxCalls int
 
-	LoginPerMinute  int
-	UploadPerMinute int
+	LoginPerMinute    int
+	UploadPerMinute   int
+	RegisterPerMinute int
+	RateLimitStore    string
 }
 
 // newFlagSet declares the flags of cfg on a new FlagSet.
@@ -60,6 +67,7 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach this server at (default http://<addr>)")
 	fs.StringVar(&cfg.ImageBaseURL, "image-base-url", "", "base URL of returned image URLs, e.g. a CDN (default the public URL)")
 	fs.StringVar(&cfg.JWTSecret, "jwt-secret", "", "secret (>= 32 bytes) signing access tokens; shared by all nodes (default: generated once into the data dir, embedded mode only)")
+	fs.StringVar(&cfg.JWTPreviousSecrets, "jwt-previous-secrets", "", "comma-separated earlier secrets that still verify tokens (not sign them), for rotating --jwt-secret without logging everyone out")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "postgres://… or sqlite:<path> (default sqlite in the data dir)")
 	fs.StringVar(&cfg.StorageURL, "storage-url", "", "s3://<bucket>?endpoint=…&region=…&path_style=true or file://<folder> (default the data dir)")
 	fs.StringVar(&cfg.CORSOrigins, "cors-origins", "", "comma-separated browser origins allowed by CORS, or *")
@@ -68,6 +76,7 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 16<<20, "largest accepted file, in bytes (413 above)")
 	fs.IntVar(&cfg.MaxParts, "max-parts", 16, "most multipart parts in one upload")
+	fs.Int64Var(&cfg.SpoolBytes, "spool-bytes", 0, "bytes of uploads being received at once, all together, in <data dir>/tmp (0: half the free space there at start; -1: no bound)")
 	fs.Int64Var(&cfg.MaxPixels, "max-pixels", 64_000_000, "largest accepted image, in pixels")
 	fs.IntVar(&cfg.MaxSide, "max-side", 16384, "longest accepted image side, in pixels")
 	fs.Int64Var(&cfg.DecodeMemory, "decode-memory", 256<<20, "bytes of decoded pixels in memory at once, across all uploads")
@@ -76,6 +85,7 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of an access token")
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest time to receive a request's headers")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", 2*time.Minute, "longest time to receive a whole request, body included (slow uploads get 408)")
+	fs.DurationVar(&cfg.BodyIdleTimeout, "body-idle-timeout", 15*time.Second, "longest pause in a request body before its connection is closed (0: none; --read-timeout still bounds the whole request)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", time.Minute, "how long a graceful shutdown waits for requests in flight")
 	fs.DurationVar(&cfg.GCInterval, "gc-interval", 10*time.Minute, "period of the background sweep for orphaned images (0 = off)")
 	fs.DurationVar(&cfg.GCGrace, "gc-grace", time.Hour, "age before an unreferenced image, or an upload that never committed, may be swept (raised to the longest an upload can take, with a warning)")
@@ -86,6 +96,8 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&cfg.StorageMaxCalls, "storage-max-calls", 64, "object-storage calls in flight or waiting at once, image downloads included; more are answered 503 at once")
 	fs.IntVar(&cfg.LoginPerMinute, "login-per-minute", 10, "failed logins allowed per account and client address each minute; 10× that many attempts per address (0: no limit)")
 	fs.IntVar(&cfg.UploadPerMinute, "upload-per-minute", 240, "uploads allowed per user each minute (0: no limit)")
+	fs.StringVar(&cfg.RateLimitStore, "rate-limit-store", "auto", "where rate limits are counted: memory (per node), database (shared by all nodes; PostgreSQL only) or auto (database with PostgreSQL, else memory)")
+	fs.IntVar(&cfg.RegisterPerMinute, "register-per-minute", 10, "registrations allowed per client address each minute (0: no limit)")
 	return fs
 }
 
@@ -154,8 +166,23 @@ func (c *config) gcGrace(log *slog.Logger) time.Duration {
 }
 
 func (c *config) corsOrigins() []string {
+	return commaList(c.CORSOrigins)
+}
+
+// previousSecrets returns the secrets of --jwt-previous-secrets.
+func (c *config) previousSecrets() [][]byte {
+	var out [][]byte
+	for _, s := range commaList(c.JWTPreviousSecrets) {
+		out = append(out, []byte(s))
+	}
+	return out
+}
+
+// commaList splits a comma-separated setting, trimming spaces and
+// dropping empty entries.
+func commaList(s string) []string {
 	var out []string
-	for _, o := range strings.Split(c.CORSOrigins, ",") {
+	for _, o := range strings.Split(s, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			out = append(out, o)
 		}

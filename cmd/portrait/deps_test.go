@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -408,16 +407,4 @@ func localObjects(t *testing.T, data string) func() []string {
 	return func() []string {
 		return bucketFiles(t, data, false)
 	}
-}
-
-// walkFiles returns the paths under dir of its regular files.
-func walkFiles(dir string) []string {
-	var files []string
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			files = append(files, p)
-		}
-		return nil
-	})
-	return files
 }

@@ -59,7 +59,10 @@ func TestHostileUploads(t *testing.T) {
 		{"filename with odd unicode", []part{{"file", "\u202egpj.exe 𝓹𝓱𝓸𝓽𝓸", "", jpg}}, 200, ""},
 		{"two file parts", []part{{"file", "a.jpg", "", jpg}, {"file", "b.jpg", "", jpg}}, 400, "multiple_files"},
 		{"hundreds of parts", hundredsOfParts(jpg), 400, "too_many_parts"},
-		{"a 200 KB part header", []part{{"file", strings.Repeat("x", 200<<10), "", jpg}}, 200, ""},
+		{"a 200 KB part header", []part{{"file", strings.Repeat("x", 200<<10), "", jpg}}, 400, "part_header_too_large"},
+		{"a 9 KB part header", []part{{"file", strings.Repeat("x", 9<<10), "", jpg}}, 400, "part_header_too_large"},
+		{"a 7 KB part header", []part{{"file", strings.Repeat("x", 7<<10), "", jpg}}, 200, ""},
+		{"a 10 KB header on a discarded part", []part{{"note", strings.Repeat("x", 10<<10), "", []byte("x")}, {"file", "a.jpg", "", jpg}}, 400, "part_header_too_large"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

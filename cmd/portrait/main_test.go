@@ -288,3 +288,15 @@ func logTail(s string, n int) string {
 	}
 	return s
 }
+
+// walkFiles returns the paths under dir of its regular files.
+func walkFiles(dir string) []string {
+	var files []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files
+}

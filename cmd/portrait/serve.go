@@ -149,7 +149,7 @@ func (a *app) startBackground(ctx context.Context, metrics net.Listener, reg *pr
 	bg.Go(func() { a.retryDeletions(bgCtx) })
 	bg.Go(func() { a.sweepPeriodically(bgCtx) })
 	if metrics != nil {
-		srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Handler: phttp.SecurityHeaders(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})), ReadHeaderTimeout: 10 * time.Second}
 		bg.Go(func() { serveUntilDone(bgCtx, a.log, srv, metrics, time.Second, nil) })
 	}
 	return func() {
@@ -165,15 +165,22 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics, tmp string) (
 	if err != nil {
 		return nil, err
 	}
+	limits, err := a.rateLimits()
+	if err != nil {
+		return nil, err
+	}
 	return phttp.NewHandler(ctx, phttp.Config{
 		Users: a.users, Images: a.images, Bucket: a.bucket, Log: a.log, Tokens: tokens, Metrics: metrics,
 		Passwords: argon2id.New(argon2id.OWASP, 0),
 		Avatars: avatar.New(avatar.Config{MaxPixels: cfg.MaxPixels, MaxSide: cfg.MaxSide,
 			MemoryBudget: cfg.DecodeMemory, Workers: cfg.DecodeWorkers, MaxWait: cfg.DecodeWait}),
-		ImageBaseURL:   cfg.ImageBaseURL,
-		Upload:         phttp.UploadLimits{MaxFileBytes: cfg.MaxUploadBytes, MaxParts: cfg.MaxParts, TempDir: tmp},
+		ImageBaseURL: cfg.ImageBaseURL,
+		Upload: phttp.UploadLimits{MaxFileBytes: cfg.MaxUploadBytes, MaxParts: cfg.MaxParts, TempDir: tmp,
+			SpoolBytes: cfg.spoolBytes(tmp, a.log)},
 		AllowedOrigins: cfg.corsOrigins(),
 		LoginPerMinute: cfg.LoginPerMinute, UploadPerMinute: cfg.UploadPerMinute,
+		RegisterPerMinute: cfg.RegisterPerMinute, RateLimits: limits,
+		BodyIdleTimeout: cfg.BodyIdleTimeout, ReadTimeout: cfg.ReadTimeout,
 		Checks: []phttp.Check{{Name: "database", Probe: a.users.Ping}, {Name: "storage", Probe: a.bucket.Ping}},
 	})
 }
