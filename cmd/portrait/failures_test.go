@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,10 +132,15 @@ func TestConnectionExhaustion(t *testing.T) {
 		return startProc(t, slices.Concat(shared, []string{"PORTRAIT_DATA_DIR=" + t.TempDir(),
 			"PORTRAIT_DATABASE_URL=" + pg.URL() + "&" + pool})...)
 	}
-	greedy := []*proc{node("pool_max_conns=20&pool_min_conns=8"), node("pool_max_conns=20&pool_min_conns=8")}
+	greedy := []*proc{node("pool_max_conns=20"), node("pool_max_conns=20")}
 	users := []account{registerAt(t, greedy[0].base), registerAt(t, greedy[1].base)}
+	outs := make([][]outcome, len(greedy))
+	var wg sync.WaitGroup
 	for i, n := range greedy {
-		out := hammer(t, n.base, users[i], 24, 48)
+		wg.Go(func() { outs[i] = hammer(t, n.base, users[i], 24, 96) })
+	}
+	wg.Wait()
+	for i, out := range outs {
 		s := statsOf(out, "", "upload")
 		t.Logf("node %d, pools over the limit: %d uploads, %d ok, %d shed (503), slowest %v", i, s.n, s.ok, s.shed, s.slowest.Round(time.Millisecond))
 		if len(s.other) > 0 {

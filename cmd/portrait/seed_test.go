@@ -7,6 +7,7 @@ import (
 	_ "image/png"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -263,5 +264,32 @@ func TestImageBaseURL(t *testing.T) {
 	path := strings.TrimPrefix(url, "https://cdn.example.com")
 	if r := do(t, "GET", s.base+path, "", "", nil); r.status != 200 {
 		t.Fatalf("the node no longer serves %s itself: %s", path, r)
+	}
+}
+
+// TestShutdownCutsOffStalledUploads: uploads still in flight when the
+// shutdown's grace ends are cut off, and the process leaves no upload file
+// behind in its data dir.
+func TestShutdownCutsOffStalledUploads(t *testing.T) {
+	s := startServer(t, map[string]string{"PORTRAIT_SHUTDOWN_TIMEOUT": "500ms", "PORTRAIT_BODY_IDLE_TIMEOUT": "0"})
+	a := s.newAccount(t)
+	for range 3 {
+		startStalledUpload(t, s, a.token, 100<<10)
+	}
+	s.cancel()
+	s.cancel = nil
+	select {
+	case err := <-s.done:
+		if err == nil || !strings.Contains(err.Error(), "shutdown") {
+			t.Errorf("run returned %v; want the shutdown's timeout", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not exit after cutting off its uploads")
+	}
+	if files := walkFiles(filepath.Join(s.dataDir, "tmp")); len(files) != 0 {
+		t.Errorf("upload files left after the shutdown: %q", files)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(s.dataDir, "tmp")); len(entries) != 0 {
+		t.Errorf("%d entries left in the spool folder", len(entries))
 	}
 }
