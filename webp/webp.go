@@ -20,9 +20,10 @@ import (
 	wasm "github.com/gen2brain/webp"
 )
 
-// MaxPixels bounds the images Encode accepts: the WebAssembly instance's
-// memory grows with the picture, about 15 bytes a pixel.
-const MaxPixels = 4 << 20
+// MaxPixels bounds the images Encode accepts (1024×1024): each encode in
+// flight holds its own WebAssembly memory, about 15 bytes a pixel for an
+// opaque picture and 125 with an alpha channel (BENCHMARKS.md, "WebP").
+const MaxPixels = 1 << 20
 
 // ErrSystemLibwebp is returned by New when gen2brain/webp has loaded a
 // system libwebp: the program was built without -tags nodynamic.
