@@ -56,12 +56,24 @@ func Render(id, first, last string, size int) ([]byte, error) {
 	}
 	bg := Background(id)
 	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
-	if err := enc.Encode(&buf, blend(coverage, bg, TextColor(bg))); err != nil {
+	if err := encoder.Encode(&buf, blend(coverage, bg, TextColor(bg))); err != nil {
 		return nil, fmt.Errorf("monogram: encode: %w", err) // cannot happen: writes to memory
 	}
 	return buf.Bytes(), nil
 }
+
+// encoder reuses its compression state across pictures: allocating it is
+// most of the cost of a small one.
+var encoder = png.Encoder{CompressionLevel: png.DefaultCompression, BufferPool: &bufferPool{}}
+
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() *png.EncoderBuffer {
+	e, _ := b.p.Get().(*png.EncoderBuffer)
+	return e
+}
+
+func (b *bufferPool) Put(e *png.EncoderBuffer) { b.p.Put(e) }
 
 // levels is the number of shades between background and text: coverage is
 // quantised to it, so that the picture is a small palette image. 64
