@@ -136,9 +136,11 @@ func methodFor(pixels int) int {
 	return 2
 }
 
-// Lossless effort: libwebp's -z 2 preset (method 2, quality 25), chosen in
-// BENCHMARKS.md, "WebP".
-const losslessMethod, losslessEffort = 2, 25
+// Lossless effort: libwebp's fastest (method 0, quality 1). Higher efforts
+// saved another 10–15 % of bytes for 4–8 times the time (BENCHMARKS.md,
+// "WebP"); lossy with a lossless alpha channel is the better choice for
+// transparency anyway.
+const losslessMethod, losslessEffort = 0, 1
 
 // sizedBuffer keeps the single write gen2brain/webp makes, without copying
 // it again.
