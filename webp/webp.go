@@ -51,9 +51,9 @@ type Encoder struct {
 
 // New returns an Encoder that runs at most concurrency encodes at once
 // (GOMAXPROCS if concurrency < 1). The first call in a process compiles the
-// WebAssembly module (about 0.4 s of CPU, see BENCHMARKS.md), so that no
-// request pays for it. It returns ErrSystemLibwebp if a system libwebp was
-// loaded instead.
+// WebAssembly module, about 0.33 s of CPU and 22 MB of memory
+// (BENCHMARKS.md), so that no request pays for it: call it at start-up. It
+// returns ErrSystemLibwebp if a system libwebp was loaded instead.
 func New(concurrency int) (*Encoder, error) {
 	if wasm.Dynamic() == nil {
 		return nil, ErrSystemLibwebp
@@ -136,11 +136,13 @@ func methodFor(pixels int) int {
 	return 2
 }
 
-// Lossless effort: libwebp's fastest (method 0, quality 1). Higher efforts
-// saved another 10–15 % of bytes for 4–8 times the time (BENCHMARKS.md,
-// "WebP"); lossy with a lossless alpha channel is the better choice for
-// transparency anyway.
-const losslessMethod, losslessEffort = 0, 1
+// Lossless effort: libwebp's -z 2 preset (method 2, quality 25). On flat
+// graphics (a monogram) the fastest effort, method 0, made files 7 to 14
+// times larger than this, and larger than PNG; on photographs this costs
+// 4–8 times method 0 for 10–15 % fewer bytes, but lossy with a lossless
+// alpha channel is the better choice for them anyway (BENCHMARKS.md,
+// "WebP").
+const losslessMethod, losslessEffort = 2, 25
 
 // sizedBuffer keeps the single write gen2brain/webp makes, without copying
 // it again.
