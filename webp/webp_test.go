@@ -53,15 +53,21 @@ func maxChannelDiff(a, b color.NRGBA) int {
 }
 
 // TestEncodePhotograph checks dimensions and closeness on a real picture
-// at every avatar size, from the pipeline's two layouts, and on a
-// sub-image whose pixels do not start at the origin.
+// at every avatar size, from the pipeline's two layouts, and on
+// sub-images whose pixels do not start at the origin.
 func TestEncodePhotograph(t *testing.T) {
 	photo := photographs(t)["Landscape_0.jpg"]
-	for _, size := range sizes {
+	big := squareRGBA(photo, 300)
+	for _, size := range append(sizes, 200) {
 		rgba := squareRGBA(photo, size)
 		inputs := map[string]image.Image{"YCbCr": toYCbCr(rgba), "RGBA": rgba}
+		if size == 200 { // sub-images: pixels that do not start at the origin
+			r := image.Rect(38, 52, 238, 252)
+			inputs = map[string]image.Image{"YCbCr": toYCbCr(big).SubImage(r), "RGBA": big.SubImage(r)}
+		}
 		for name, m := range inputs {
 			want := toNRGBA(m)
+			want.Rect = want.Rect.Sub(want.Rect.Min) // the encoding starts at the origin
 			got := decodeWebP(t, mustEncode(t, m, Options{}))
 			if got.Rect != want.Rect {
 				t.Fatalf("%d %s: decoded %v, want %v", size, name, got.Rect, want.Rect)
@@ -79,7 +85,6 @@ func TestEncodePhotograph(t *testing.T) {
 			}
 		}
 	}
-	big := squareRGBA(photo, 300)
 	sub := big.SubImage(image.Rect(37, 51, 237, 251)).(*image.RGBA)
 	got, want := decodeWebP(t, mustEncode(t, sub, Options{Lossless: true})), toNRGBA(sub)
 	if got.Rect.Dx() != 200 || got.Rect.Dy() != 200 || !bytes.Equal(got.Pix, want.Pix) {
