@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portraitsvc/portrait/internal/cpubench"
 	"github.com/portraitsvc/portrait/webp"
 )
 
@@ -39,7 +40,7 @@ func BenchmarkRender(b *testing.B) {
 				b.Fatal(err)
 			}
 			n := len(mustRender(b, "user-7", "Grace", "Hopper", size))
-			pair(b, "render", func() error {
+			cpubench.PairJPEG512(b, "render", func() error {
 				_, err := Render("user-7", "Grace", "Hopper", size)
 				return err
 			})

@@ -11,13 +11,11 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"runtime"
-	"syscall"
 	"testing"
-	"time"
-	"unsafe"
 
 	wasm "github.com/gen2brain/webp"
+
+	"github.com/portraitsvc/portrait/internal/cpubench"
 )
 
 // The machine is shared: each benchmark below times its subject and its
@@ -26,52 +24,6 @@ import (
 // of the calling thread too (the WebAssembly code runs on the calling
 // goroutine, here locked to its thread), which waiting for a core shared
 // with other work does not inflate; the ratio is of CPU times.
-
-// pair times a and ref alternately, b.N times each, and reports the
-// medians of both in milliseconds, wall and CPU, and the ratio of the CPU
-// medians.
-func pair(b *testing.B, name string, a func() error, refName string, ref func() error) {
-	b.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var wa, wr, ca, cr []float64
-	timed := func(f func() error, wall, cpu *[]float64) {
-		t, c := time.Now(), threadCPU(b)
-		if err := f(); err != nil {
-			b.Fatal(err)
-		}
-		*cpu = append(*cpu, float64(threadCPU(b)-c)/1e6)
-		*wall = append(*wall, float64(time.Since(t).Nanoseconds())/1e6)
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if i%2 == 0 {
-			timed(a, &wa, &ca)
-			timed(ref, &wr, &cr)
-		} else {
-			timed(ref, &wr, &cr)
-			timed(a, &wa, &ca)
-		}
-		i++
-	}
-	b.ReportMetric(median(wa), name+"-ms")
-	b.ReportMetric(median(wr), refName+"-ms")
-	b.ReportMetric(median(ca), name+"-cpu-ms")
-	b.ReportMetric(median(cr), refName+"-cpu-ms")
-	b.ReportMetric(median(ca)/median(cr), name+"/"+refName)
-}
-
-// threadCPU returns the CPU time the calling thread has used, in ns
-// (clock_gettime of CLOCK_THREAD_CPUTIME_ID).
-func threadCPU(b *testing.B) int64 {
-	const clockThreadCPUTime = 3
-	var ts syscall.Timespec
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTime, uintptr(unsafe.Pointer(&ts)), 0); errno != 0 {
-		b.Fatal(errno)
-	}
-	return ts.Nano()
-}
 
 // BenchmarkEncode encodes each avatar size of a photograph as WebP at
 // the matched quality and as JPEG q85, alternately. B/op and allocs/op
@@ -86,7 +38,7 @@ func BenchmarkEncode(b *testing.B) {
 		src := squareYCbCr(photo, size)
 		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
 			webpOnce, jpegOnce := mustEncode(b, src, Options{}), jpegBytes(b, src, jpegQuality)
-			pair(b, "webp", func() error {
+			cpubench.Pair(b, "webp", func() error {
 				_, err := e.Encode(context.Background(), src, Options{})
 				return err
 			}, "jpeg", func() error {
@@ -147,7 +99,7 @@ func BenchmarkTransparent(b *testing.B) {
 					worst = min(worst, overWhiteSSIM(b, m, buf.b))
 				}
 				src := pics["disc"]
-				pair(b, "webp", func() error {
+				cpubench.Pair(b, "webp", func() error {
 					var buf sizedBuffer
 					return wasm.Encode(&buf, libwebpInput(src, o.Lossless), o)
 				}, "png", func() error {
@@ -198,7 +150,7 @@ func BenchmarkUploadSet(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pair(b, "webp-set", func() error {
+	cpubench.Pair(b, "webp-set", func() error {
 		for _, m := range set {
 			if _, err := e.Encode(context.Background(), m, Options{}); err != nil {
 				return err

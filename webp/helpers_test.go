@@ -223,3 +223,9 @@ func toNRGBA(m image.Image) *image.NRGBA {
 	draw.Draw(dst, dst.Rect, m, m.Bounds().Min, draw.Src)
 	return dst
 }
+
+// sizes are the avatar sizes the pipeline makes.
+var sizes = []int{512, 256, 128, 64}
+
+// jpegQuality is the pipeline's JPEG quality, the reference.
+const jpegQuality = 85

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/portraitsvc/portrait/internal/cpubench"
 )
 
 // Start-up and memory are properties of a fresh process, so these
@@ -34,11 +36,11 @@ func BenchmarkColdStart(b *testing.B) {
 		compile, first, second = append(compile, m["new-ms"]), append(first, m["first-ms"]), append(second, m["second-ms"])
 		compileCPU, rss = append(compileCPU, m["new-cpu-ms"]), append(rss, m["rss-new-MB"])
 	}
-	b.ReportMetric(median(compile), "new-ms")
-	b.ReportMetric(median(compileCPU), "new-cpu-ms")
-	b.ReportMetric(median(first), "first-encode-ms")
-	b.ReportMetric(median(second), "second-encode-ms")
-	b.ReportMetric(median(rss), "new-RSS-MB")
+	b.ReportMetric(cpubench.Median(compile), "new-ms")
+	b.ReportMetric(cpubench.Median(compileCPU), "new-cpu-ms")
+	b.ReportMetric(cpubench.Median(first), "first-encode-ms")
+	b.ReportMetric(cpubench.Median(second), "second-encode-ms")
+	b.ReportMetric(cpubench.Median(rss), "new-RSS-MB")
 }
 
 // BenchmarkPeakRSS reports the peak resident memory that three rounds of
@@ -54,7 +56,7 @@ func BenchmarkPeakRSS(b *testing.B) {
 					m := helper(b, "peak", kind+","+strconv.Itoa(n))
 					peak = append(peak, m["peak-MB"]/float64(n))
 				}
-				b.ReportMetric(median(peak), "MB/encode")
+				b.ReportMetric(cpubench.Median(peak), "MB/encode")
 			})
 		}
 	}

@@ -11,13 +11,9 @@ import (
 	"testing"
 
 	wasm "github.com/gen2brain/webp"
+
+	"github.com/portraitsvc/portrait/internal/cpubench"
 )
-
-// sizes are the avatar sizes the pipeline makes.
-var sizes = []int{512, 256, 128, 64}
-
-// jpegQuality is the pipeline's JPEG quality, the reference.
-const jpegQuality = 85
 
 // encodeWith encodes with libwebp at quality q and method m, bypassing the
 // Encoder's fixed method.
@@ -57,15 +53,6 @@ func photosFor(tb testing.TB, size int) map[string]*image.YCbCr {
 	return out
 }
 
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	return (s[(len(s)-1)/2] + s[len(s)/2]) / 2
-}
-
 // BenchmarkMatchedQuality reports, per size, over the photographs: the
 // WebP quality whose SSIM matches JPEG q85 (median and largest), the bytes
 // of WebP at that quality against JPEG's, and at the quality Encode picks the bytes
@@ -86,10 +73,10 @@ func BenchmarkMatchedQuality(b *testing.B) {
 			}
 			for b.Loop() {
 			}
-			b.ReportMetric(median(qs), "q-median")
+			b.ReportMetric(cpubench.Median(qs), "q-median")
 			b.ReportMetric(slices.Max(qs), "q-max")
-			b.ReportMetric(median(matched), "bytes-ratio-matched")
-			b.ReportMetric(median(atDefault), "bytes-ratio-default")
+			b.ReportMetric(cpubench.Median(matched), "bytes-ratio-matched")
+			b.ReportMetric(cpubench.Median(atDefault), "bytes-ratio-default")
 			b.ReportMetric(slices.Min(gain), "ssim-gain-min")
 		})
 	}
@@ -110,15 +97,15 @@ func BenchmarkMethod(b *testing.B) {
 					q, n := matchedQuality(b, src, jpegSSIM(b, src, jb), m)
 					ratios, qs = append(ratios, float64(n)/float64(len(jb))), append(qs, float64(q))
 				}
-				src, q := squareYCbCr(landscape, size), int(median(qs))
-				pair(b, "webp", func() error {
+				src, q := squareYCbCr(landscape, size), int(cpubench.Median(qs))
+				cpubench.Pair(b, "webp", func() error {
 					var buf sizedBuffer
 					return wasm.Encode(&buf, libwebpInput(src, false), wasm.Options{Quality: q, Method: m})
 				}, "jpeg", func() error {
 					return jpeg.Encode(io.Discard, src, &jpeg.Options{Quality: jpegQuality})
 				})
-				b.ReportMetric(median(ratios), "bytes-ratio-matched")
-				b.ReportMetric(median(qs), "q-median")
+				b.ReportMetric(cpubench.Median(ratios), "bytes-ratio-matched")
+				b.ReportMetric(cpubench.Median(qs), "q-median")
 			})
 		}
 	}
