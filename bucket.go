@@ -14,13 +14,6 @@ import (
 // must be lower-case, it is a key prefix inside the configured bucket.
 const ImagePrefix = "profileImages/"
 
-// Image names a user's stored profile image: the image set that one
-// upload wrote, and the object in it that profile_image points at.
-type Image struct {
-	Set string // see SetOf
-	Key string // an object of Set
-}
-
 // NewImageSet returns the key prefix of a fresh image set of the user,
 // profileImages/<user id>/<set id>/, under which one upload writes its
 // objects. The set id is 128 random bits and nothing else, so a URL tells

@@ -92,7 +92,7 @@ func TestImagesStoredBeforeSets(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	legacy, orphan := portrait.ImagePrefix+"u2/abc-1.jpg", portrait.ImagePrefix+"u2/def-2.jpg"
-	if err := f.store.CreateUser(ctx, &portrait.User{ID: "u2", Email: "u2@example.com", ImageKey: legacy, ImageSet: legacy}); err != nil {
+	if err := f.store.CreateUser(ctx, &portrait.User{ID: "u2", Email: "u2@example.com", Image: portrait.Image{Key: legacy, Set: legacy}}); err != nil {
 		t.Fatal(err)
 	}
 	f.putOrphan(t, legacy)
@@ -124,7 +124,8 @@ func TestSlowCommitOnPostgreSQL(t *testing.T) {
 			tx := lockUser(t, url, "u1")
 			result := make(chan error, 1)
 			go func() {
-				_, err := images.Replace(context.Background(), "u1", portrait.Object{Name: "512.jpg", Data: []byte("new"), ContentType: "image/jpeg"})
+				_, err := images.Replace(context.Background(), "u1", portrait.Upload{Objects: []portrait.Object{
+					{Name: "512.jpg", Side: 512, Data: []byte("new"), ContentType: "image/jpeg"}}})
 				result <- err
 			}()
 			sweepFor(t, images, grace, time.Second)
@@ -136,13 +137,13 @@ func TestSlowCommitOnPostgreSQL(t *testing.T) {
 			}
 			switch {
 			case err == nil:
-				assertServed(t, images.Bucket, u.ImageKey)
+				assertServed(t, images.Bucket, u.Image.Key)
 				if grace < time.Second {
 					t.Fatalf("the commit succeeded although sweeps with a %v grace ran while it waited", grace)
 				}
 			case portrait.ErrorCode(err) == portrait.EUPLOADEXPIRED:
-				if u.ImageKey != old {
-					t.Fatalf("user points at %q after a failed upload, want the previous %q", u.ImageKey, old)
+				if u.Image.Key != old {
+					t.Fatalf("user points at %q after a failed upload, want the previous %q", u.Image.Key, old)
 				}
 				assertServed(t, images.Bucket, old)
 			default:
@@ -176,11 +177,12 @@ func pgImages(t *testing.T, url string) (*portrait.Images, *postgres.Store) {
 
 func mustReplace(t *testing.T, images *portrait.Images, user, content string) string {
 	t.Helper()
-	u, err := images.Replace(t.Context(), user, portrait.Object{Name: "512.jpg", Data: []byte(content), ContentType: "image/jpeg"})
+	u, err := images.Replace(t.Context(), user, portrait.Upload{Objects: []portrait.Object{
+		{Name: "512.jpg", Side: 512, Data: []byte(content), ContentType: "image/jpeg"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return u.ImageKey
+	return u.Image.Key
 }
 
 // lockUser locks the user's row in a transaction of a connection of its

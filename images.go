@@ -42,11 +42,30 @@ type Images struct {
 	Now func() time.Time
 }
 
+// Upload is what Replace stores: the objects of a new image set, the
+// first being the image that profile_image names, and what a front-end
+// shows while they load (see Image).
+type Upload struct {
+	Objects     []Object
+	Placeholder string
+	Color       string
+}
+
 // Object is one file of an image set.
 type Object struct {
 	Name        string // file name inside the set, such as "512.jpg"
+	Side        int    // pixels a side
 	Data        []byte
 	ContentType string
+}
+
+// image returns the Image that up becomes once stored as set.
+func (up Upload) image(set string) Image {
+	img := Image{Set: set, Key: set + up.Objects[0].Name, Placeholder: up.Placeholder, Color: up.Color}
+	for _, o := range up.Objects {
+		img.Variants = append(img.Variants, Variant{Name: o.Name, Side: o.Side, ContentType: o.ContentType})
+	}
+	return img
 }
 
 // farFuture is a time after every upload record: releasing an upload
@@ -56,24 +75,23 @@ var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // putConcurrency bounds the objects of one set written at once.
 const putConcurrency = 4
 
-// Replace stores objects as the user's new image set, the first one being
-// the image that profile_image names, and deletes the previous set. It
-// returns the updated user; ENOTFOUND if the user does not exist;
+// Replace stores up as the user's new image set and deletes the previous
+// set. It returns the updated user; ENOTFOUND if the user does not exist;
 // EUPLOADEXPIRED if a sweep released the upload before it committed. On
 // any error the user's previous image is kept.
-func (s *Images) Replace(ctx context.Context, userID string, objects ...Object) (*User, error) {
-	if len(objects) == 0 {
+func (s *Images) Replace(ctx context.Context, userID string, up Upload) (*User, error) {
+	if len(up.Objects) == 0 {
 		return nil, errors.New("portrait: Replace needs at least one object")
 	}
 	set := NewImageSet(userID)
 	if err := s.Users.BeginUpload(ctx, userID, set); err != nil {
 		return nil, err
 	}
-	if err := s.put(ctx, set, objects); err != nil {
+	if err := s.put(ctx, set, up.Objects); err != nil {
 		s.discard(ctx, set)
 		return nil, fmt.Errorf("store image: %w", err)
 	}
-	u, previous, err := s.Users.SetImage(ctx, userID, Image{Set: set, Key: set + objects[0].Name})
+	u, previous, err := s.Users.SetImage(ctx, userID, up.image(set))
 	if err != nil {
 		s.discard(ctx, set)
 		return nil, err

@@ -107,16 +107,16 @@ func newFixture(t *testing.T) *fixture {
 // smaller size of it, and returns the key the user then points at.
 func (f *fixture) replace(t *testing.T, content string) (string, error) {
 	t.Helper()
-	u, err := f.images.Replace(context.Background(), f.user,
-		portrait.Object{Name: "512.jpg", Data: []byte(content), ContentType: "image/jpeg"},
-		portrait.Object{Name: "64.jpg", Data: []byte(content[:1]), ContentType: "image/jpeg"})
+	u, err := f.images.Replace(context.Background(), f.user, portrait.Upload{Objects: []portrait.Object{
+		{Name: "512.jpg", Side: 512, Data: []byte(content), ContentType: "image/jpeg"},
+		{Name: "64.jpg", Side: 64, Data: []byte(content[:1]), ContentType: "image/jpeg"}}})
 	if err != nil {
 		return "", err
 	}
-	if u.ImageSet != portrait.SetOf(u.ImageKey) {
-		t.Fatalf("user points at %q in set %q", u.ImageKey, u.ImageSet)
+	if u.Image.Set != portrait.SetOf(u.Image.Key) {
+		t.Fatalf("user points at %q in set %q", u.Image.Key, u.Image.Set)
 	}
-	return u.ImageKey, nil
+	return u.Image.Key, nil
 }
 
 // objects lists every stored key.
@@ -139,12 +139,12 @@ func (f *fixture) objects(t *testing.T) []string {
 func (f *fixture) assertOnly(t *testing.T, key string) {
 	t.Helper()
 	u, err := f.store.UserByID(context.Background(), f.user)
-	if err != nil || u.ImageKey != key {
-		t.Fatalf("user points at %q (err %v), want %q", u.ImageKey, err, key)
+	if err != nil || u.Image.Key != key {
+		t.Fatalf("user points at %q (err %v), want %q", u.Image.Key, err, key)
 	}
 	for _, o := range f.objects(t) {
-		if key == "" || portrait.SetOf(o) != u.ImageSet {
-			t.Fatalf("bucket holds %v, want only the objects of %q", f.objects(t), u.ImageSet)
+		if key == "" || portrait.SetOf(o) != u.Image.Set {
+			t.Fatalf("bucket holds %v, want only the objects of %q", f.objects(t), u.Image.Set)
 		}
 	}
 	if key != "" {
@@ -212,13 +212,13 @@ func TestCommitThatTookEffectKeepsTheNewImage(t *testing.T) {
 	}
 	f.store.failAfterCommit = false
 	u, _ := f.store.UserByID(context.Background(), f.user)
-	if u.ImageKey == old {
+	if u.Image.Key == old {
 		t.Fatal("the commit did not take effect; the fault was not injected after it")
 	}
 	if _, err := f.images.RetryDeletions(context.Background(), 0, 10); err != nil {
 		t.Fatal(err)
 	}
-	f.assertOnly(t, u.ImageKey)
+	f.assertOnly(t, u.Image.Key)
 }
 
 // TestUnreadableStateKeepsObjects: when the store cannot say whether an
@@ -271,7 +271,7 @@ func TestRemoveWithFailingDelete(t *testing.T) {
 	f := newFixture(t)
 	f.replace(t, "old")
 	f.bucket.failDelete = true
-	if u, err := f.images.Remove(context.Background(), f.user); err != nil || u.ImageKey != "" {
+	if u, err := f.images.Remove(context.Background(), f.user); err != nil || u.Image.Key != "" {
 		t.Fatalf("Remove = %+v, %v", u, err)
 	}
 	f.bucket.failDelete = false

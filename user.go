@@ -9,10 +9,8 @@ import (
 	"time"
 )
 
-// User is an account. ImageKey is the bucket key of the user's current
-// profile image (the object the contract's profile_image URL names) and
-// ImageSet the image set that holds it (see SetOf); both are "" when the
-// user has none.
+// User is an account. Image is the user's current profile image, the zero
+// Image when the user has none.
 type User struct {
 	ID           string
 	FirstName    string
@@ -23,8 +21,7 @@ type User struct {
 	// TokenVersion is embedded in every access token; raising it (logout,
 	// password change) revokes all tokens issued before.
 	TokenVersion int64
-	ImageKey     string
-	ImageSet     string
+	Image        Image
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }

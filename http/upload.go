@@ -48,8 +48,8 @@ func handleUpload(log *slog.Logger, images *portrait.Images, avatars *avatar.Pro
 			writeError(w, r, log, err)
 			return
 		}
-		u, err := images.Replace(r.Context(), currentUser(r.Context()).ID,
-			portrait.Object{Name: fmt.Sprintf("%d.%s", av.Width, av.Ext), Data: av.Data, ContentType: av.ContentType})
+		u, err := images.Replace(r.Context(), currentUser(r.Context()).ID, portrait.Upload{Objects: []portrait.Object{
+			{Name: fmt.Sprintf("%d.%s", av.Width, av.Ext), Side: av.Width, Data: av.Data, ContentType: av.ContentType}}})
 		if err != nil {
 			writeError(w, r, log, err)
 			return

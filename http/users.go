@@ -33,8 +33,8 @@ type imageURLs struct {
 
 func (u imageURLs) user(usr *portrait.User) userJSON {
 	j := userJSON{ID: usr.ID, FirstName: usr.FirstName, LastName: usr.LastName, Email: usr.Email, PhoneNumber: usr.PhoneNumber}
-	if usr.ImageKey != "" {
-		url := u.base + "/" + usr.ImageKey
+	if usr.Image.Key != "" {
+		url := u.base + "/" + usr.Image.Key
 		j.ProfileImage = &url
 	}
 	return j

@@ -103,8 +103,8 @@ func setImage(ctx context.Context, tx pgx.Tx, id string, img portrait.Image, now
 			return nil, "", err
 		}
 	}
-	u, err := queryUser(ctx, tx, `UPDATE users SET image_key = $2, image_set = $3, updated_at = $4 WHERE id = $1
-		RETURNING `+userColumns, id, nullable(img.Key), nullable(img.Set), now)
+	u, err := queryUser(ctx, tx, `UPDATE users SET image_key = $2, image_set = $3, image_meta = $4, updated_at = $5
+		WHERE id = $1 RETURNING `+userColumns, id, nullable(img.Key), nullable(img.Set), nullable(img.Details()), now)
 	if err != nil {
 		return nil, "", err
 	}

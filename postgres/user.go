@@ -12,7 +12,7 @@ import (
 
 // userColumns are the columns scanUser reads, in its order.
 const userColumns = `id, first_name, last_name, email, phone_number, password_hash,
-	token_version, image_key, image_set, created_at, updated_at`
+	token_version, image_key, image_set, image_meta, created_at, updated_at`
 
 // CreateUser inserts u and sets its CreatedAt and UpdatedAt. It returns
 // EEMAILTAKEN if a user with the same normalized email exists.
@@ -81,9 +81,10 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // createUser inserts u with both times set to now, or returns EEMAILTAKEN.
 func createUser(ctx context.Context, tx pgx.Tx, u *portrait.User, now time.Time) error {
 	_, err := tx.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_normalized)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		u.ID, u.FirstName, u.LastName, u.Email, u.PhoneNumber, u.PasswordHash,
-		u.TokenVersion, nullable(u.ImageKey), nullable(u.ImageSet), now, now, portrait.NormalizeEmail(u.Email))
+		u.TokenVersion, nullable(u.Image.Key), nullable(u.Image.Set), nullable(u.Image.Details()), now, now,
+		portrait.NormalizeEmail(u.Email))
 	if isEmailTaken(err) {
 		return portrait.Errorf(portrait.EEMAILTAKEN, "A user with this email already exists.")
 	}
@@ -132,13 +133,16 @@ func queryUser(ctx context.Context, tx pgx.Tx, query string, args ...any) (*port
 // scanUser reads the userColumns of row into a new User, times in UTC.
 func scanUser(row pgx.Row) (*portrait.User, error) {
 	var u portrait.User
-	var imageKey, imageSet *string
+	var imageKey, imageSet, imageMeta *string
 	err := row.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.PhoneNumber,
-		&u.PasswordHash, &u.TokenVersion, &imageKey, &imageSet, &u.CreatedAt, &u.UpdatedAt)
+		&u.PasswordHash, &u.TokenVersion, &imageKey, &imageSet, &imageMeta, &u.CreatedAt, &u.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
-	u.ImageKey, u.ImageSet = deref(imageKey), deref(imageSet)
+	u.Image.Key, u.Image.Set = deref(imageKey), deref(imageSet)
+	if u.Image, err = u.Image.WithDetails(deref(imageMeta)); err != nil {
+		return nil, err
+	}
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	return &u, nil
 }

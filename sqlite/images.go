@@ -99,14 +99,14 @@ func setImage(ctx context.Context, tx *sql.Tx, id string, img portrait.Image, no
 	if err != nil {
 		return nil, "", err
 	}
-	previous := u.ImageSet
+	previous := u.Image.Set
 	if img.Set != "" {
 		if err := consumeUpload(ctx, tx, id, img.Set); err != nil {
 			return nil, "", err
 		}
 	}
-	u, err = queryUser(ctx, tx, `UPDATE users SET image_key = ?, image_set = ?, updated_at = ? WHERE id = ?
-		RETURNING `+userColumns, nullString(img.Key), nullString(img.Set), formatTime(now), id)
+	u, err = queryUser(ctx, tx, `UPDATE users SET image_key = ?, image_set = ?, image_meta = ?, updated_at = ?
+		WHERE id = ? RETURNING `+userColumns, nullString(img.Key), nullString(img.Set), nullString(img.Details()), formatTime(now), id)
 	if err != nil {
 		return nil, "", err
 	}

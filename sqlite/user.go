@@ -11,7 +11,7 @@ import (
 
 // userColumns are the columns scanUser reads, in its order.
 const userColumns = `id, first_name, last_name, email, phone_number, password_hash,
-	token_version, image_key, image_set, created_at, updated_at`
+	token_version, image_key, image_set, image_meta, created_at, updated_at`
 
 // CreateUser inserts u and sets its CreatedAt and UpdatedAt. It returns
 // EEMAILTAKEN if a user with the same normalized email exists.
@@ -80,9 +80,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // createUser inserts u with both times set to now, or returns EEMAILTAKEN.
 func createUser(ctx context.Context, tx *sql.Tx, u *portrait.User, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_normalized)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.FirstName, u.LastName, u.Email, u.PhoneNumber, u.PasswordHash,
-		u.TokenVersion, nullString(u.ImageKey), nullString(u.ImageSet), formatTime(now), formatTime(now),
+		u.TokenVersion, nullString(u.Image.Key), nullString(u.Image.Set), nullString(u.Image.Details()), formatTime(now), formatTime(now),
 		portrait.NormalizeEmail(u.Email))
 	if isUniqueViolation(err) {
 		return portrait.Errorf(portrait.EEMAILTAKEN, "A user with this email already exists.")
@@ -132,14 +132,17 @@ func queryUser(ctx context.Context, tx *sql.Tx, query string, args ...any) (*por
 // scanUser reads the userColumns of row into a new User.
 func scanUser(row *sql.Row) (*portrait.User, error) {
 	var u portrait.User
-	var imageKey, imageSet sql.NullString
+	var imageKey, imageSet, imageMeta sql.NullString
 	var created, updated string
 	err := row.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.PhoneNumber,
-		&u.PasswordHash, &u.TokenVersion, &imageKey, &imageSet, &created, &updated)
+		&u.PasswordHash, &u.TokenVersion, &imageKey, &imageSet, &imageMeta, &created, &updated)
 	if err != nil {
 		return nil, err
 	}
-	u.ImageKey, u.ImageSet = imageKey.String, imageSet.String
+	u.Image.Key, u.Image.Set = imageKey.String, imageSet.String
+	if u.Image, err = u.Image.WithDetails(imageMeta.String); err != nil {
+		return nil, err
+	}
 	if u.CreatedAt, err = parseTime(created); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -107,8 +108,7 @@ var groups = []struct {
 func testRoundTrip(t *testing.T, s portrait.UserStore) {
 	want := newUser("u1", "Ada.Lovelace@Example.com")
 	want.TokenVersion = 7
-	want.ImageSet = portrait.ImagePrefix + "u1/s/"
-	want.ImageKey = want.ImageSet + "a.png"
+	want.Image = image(portrait.ImagePrefix + "u1/s/")
 	mustCreate(t, s, want)
 	got, err := s.UserByID(t.Context(), "u1")
 	if err != nil {
@@ -173,9 +173,9 @@ func testConcurrentEmails(t *testing.T, s portrait.UserStore) {
 func testFreshCopies(t *testing.T, s portrait.UserStore) {
 	mustCreate(t, s, newUser("u1", "ada@example.com"))
 	a := mustGet(t, s, "u1")
-	a.FirstName, a.ImageKey = "Changed", "changed"
+	a.FirstName, a.Image.Key = "Changed", "changed"
 	b := mustGet(t, s, "u1")
-	if b == a || b.FirstName != "Ada" || b.ImageKey != "" {
+	if b == a || b.FirstName != "Ada" || b.Image.Key != "" {
 		t.Errorf("UserByID returned a shared or altered user: %+v", b)
 	}
 }
@@ -305,7 +305,7 @@ func testSetFirstImage(t *testing.T, s portrait.UserStore) {
 	created := newUser("u1", "ada@example.com")
 	mustCreate(t, s, created)
 	u := mustSetImage(t, s, "u1", "k1", "")
-	if u.ImageSet != "k1" || u.UpdatedAt.Before(created.UpdatedAt) || !u.CreatedAt.Equal(created.CreatedAt) {
+	if u.Image.Set != "k1" || u.UpdatedAt.Before(created.UpdatedAt) || !u.CreatedAt.Equal(created.CreatedAt) {
 		t.Errorf("SetImage returned %+v", u)
 	}
 	assertUser(t, mustGet(t, s, "u1"), u)
@@ -316,8 +316,8 @@ func testSetFirstImage(t *testing.T, s portrait.UserStore) {
 func testReplaceImage(t *testing.T, s portrait.UserStore) {
 	mustCreate(t, s, newUser("u1", "ada@example.com"))
 	mustSetImage(t, s, "u1", "k1", "")
-	if u := mustSetImage(t, s, "u1", "k2", "k1"); u.ImageSet != "k2" {
-		t.Errorf("ImageSet = %q, want k2", u.ImageSet)
+	if u := mustSetImage(t, s, "u1", "k2", "k1"); u.Image.Set != "k2" {
+		t.Errorf("ImageSet = %q, want k2", u.Image.Set)
 	}
 	assertPending(t, s, []string{"k1"})
 }
@@ -336,11 +336,11 @@ func testSetImageWithoutUpload(t *testing.T, s portrait.UserStore) {
 func testClearImage(t *testing.T, s portrait.UserStore) {
 	mustCreate(t, s, newUser("u1", "ada@example.com"))
 	mustSetImage(t, s, "u1", "k1", "")
-	if u := mustSetImage(t, s, "u1", "", "k1"); u.ImageKey != "" || u.ImageSet != "" {
-		t.Errorf("image %q in %q after clearing", u.ImageKey, u.ImageSet)
+	if u := mustSetImage(t, s, "u1", "", "k1"); u.Image.Key != "" || u.Image.Set != "" {
+		t.Errorf("image %q in %q after clearing", u.Image.Key, u.Image.Set)
 	}
-	if u := mustGet(t, s, "u1"); u.ImageKey != "" || u.ImageSet != "" {
-		t.Errorf("stored image %q in %q after clearing", u.ImageKey, u.ImageSet)
+	if u := mustGet(t, s, "u1"); u.Image.Key != "" || u.Image.Set != "" {
+		t.Errorf("stored image %q in %q after clearing", u.Image.Key, u.Image.Set)
 	}
 	assertPending(t, s, []string{"k1"})
 	assertReferenced(t, s, "k1", false)
@@ -375,7 +375,7 @@ func testConcurrentSetImage(t *testing.T, s portrait.UserStore) {
 			t.Fatalf("SetImage %d: %v", i, err)
 		}
 	}
-	current := mustGet(t, s, "u1").ImageSet
+	current := mustGet(t, s, "u1").Image.Set
 	others := slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == current })
 	if len(others) != n-1 {
 		t.Fatalf("current ImageKey %q is not one of the keys set", current)
@@ -553,12 +553,14 @@ func mustGet(t *testing.T, s portrait.UserStore, id string) *portrait.User {
 	return u
 }
 
-// image returns the Image of set, whose main object is set+"a.jpg".
+// image returns the Image of set, whose main object is set+"512.jpg",
+// with two more variants, a placeholder and a colour.
 func image(set string) portrait.Image {
 	if set == "" {
 		return portrait.Image{}
 	}
-	return portrait.Image{Set: set, Key: set + "a.jpg"}
+	return portrait.Image{Set: set, Key: set + "512.jpg", Placeholder: "LKO2?U%2Tw=w]~RBVZRi};RPxuwH", Color: "#8a6f5c",
+		Variants: []portrait.Variant{{"512.jpg", 512, "image/jpeg"}, {"512.webp", 512, "image/webp"}, {"64.jpg", 64, "image/jpeg"}}}
 }
 
 // mustSetImage records an upload of set for user id, unless set is "", and
@@ -576,9 +578,9 @@ func mustSetImage(t *testing.T, s portrait.UserStore, id, set, wantPrevious stri
 	if err != nil {
 		t.Fatalf("SetImage(%s, %q): %v", id, set, err)
 	}
-	if previous != wantPrevious || u.ID != id || u.ImageSet != img.Set || u.ImageKey != img.Key {
+	if previous != wantPrevious || u.ID != id || !reflect.DeepEqual(u.Image, img) {
 		t.Fatalf("SetImage(%s, %q) = user %s with %q in %q, previous %q; want previous %q",
-			id, set, u.ID, u.ImageKey, u.ImageSet, previous, wantPrevious)
+			id, set, u.ID, u.Image.Key, u.Image.Set, previous, wantPrevious)
 	}
 	return u
 }
@@ -591,7 +593,7 @@ func assertUser(t *testing.T, got, want *portrait.User) {
 		t.Errorf("times = %v, %v; want %v, %v", g.CreatedAt, g.UpdatedAt, w.CreatedAt, w.UpdatedAt)
 	}
 	g.CreatedAt, g.UpdatedAt, w.CreatedAt, w.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	if g != w {
+	if !reflect.DeepEqual(g, w) {
 		t.Errorf("user = %+v\nwant   %+v", g, w)
 	}
 }

@@ -49,8 +49,8 @@ func testUploadOfOtherUser(t *testing.T, s portrait.UserStore) {
 	mustBegin(t, s, "u1", "k1")
 	_, _, err := s.SetImage(t.Context(), "u2", image("k1"))
 	assertCode(t, err, portrait.EUPLOADEXPIRED)
-	if u := mustGet(t, s, "u2"); u.ImageSet != "" {
-		t.Fatalf("u2 points at %q", u.ImageSet)
+	if u := mustGet(t, s, "u2"); u.Image.Set != "" {
+		t.Fatalf("u2 points at %q", u.Image.Set)
 	}
 	if _, _, err := s.SetImage(t.Context(), "u1", image("k1")); err != nil {
 		t.Fatalf("the owner's commit after a stranger's attempt: %v", err)
@@ -151,7 +151,7 @@ func testCommitRacesRelease(t *testing.T, s portrait.UserStore) {
 		}
 	}
 	for i := range n {
-		committed := mustGet(t, s, fmt.Sprintf("u%d", i)).ImageSet != ""
+		committed := mustGet(t, s, fmt.Sprintf("u%d", i)).Image.Set != ""
 		if committed == released[i] {
 			t.Errorf("set %d: committed %v, released %v; exactly one must win", i, committed, released[i])
 		}
