@@ -10,7 +10,7 @@ import (
 // answered 405 as a problem document, and "/" answers 404 likewise.
 func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
 	log := cfg.Log
-	urls := imageURLs{base: strings.TrimRight(cfg.ImageBaseURL, "/")}
+	urls := imageURLs{base: strings.TrimRight(cfg.ImageBaseURL, "/"), api: strings.TrimRight(cfg.PublicURL, "/")}
 	limits := cfg.RateLimits
 	if limits == nil {
 		limits = memoryLimits
@@ -36,6 +36,9 @@ func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
 	mux.Handle("/users/image/upload", methodNotAllowed(log, "PATCH"))
 	mux.Handle("DELETE /users/image", auth(handleDeleteImage(log, cfg.Images, urls)))
 	mux.Handle("/users/image", methodNotAllowed(log, "DELETE"))
+
+	mux.Handle("GET /users/{id}/image", handlePicture(log, cfg.Users, urls))
+	mux.Handle("/users/{id}/image", methodNotAllowed(log, "GET", "HEAD"))
 
 	mux.Handle("GET /profileImages/{key...}", handleImage(log, cfg.Bucket))
 	mux.Handle("/profileImages/", methodNotAllowed(log, "GET", "HEAD"))

@@ -27,6 +27,9 @@ type Config struct {
 	// Metrics, if not nil, records Prometheus metrics of every request.
 	Metrics *Metrics
 
+	// PublicURL is the base URL clients reach this server at, for the
+	// stable picture URLs.
+	PublicURL string
 	// ImageBaseURL is the base of the image URLs returned to clients, no
 	// trailing slash: this server's public URL, or a CDN's.
 	ImageBaseURL string

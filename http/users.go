@@ -26,11 +26,14 @@ type userJSON struct {
 	ProfileImage *string `json:"profile_image"`
 }
 
-// imageURLs turns bucket keys into the absolute URLs clients fetch.
+// imageURLs turns bucket keys into the absolute URLs clients fetch, and
+// users into their stable picture URL.
 type imageURLs struct {
-	base string // no trailing slash
+	base string // of images, no trailing slash: this server's public URL, or a CDN's
+	api  string // of this API, no trailing slash
 }
 
+// user returns the contract's six fields of usr.
 func (u imageURLs) user(usr *portrait.User) userJSON {
 	j := userJSON{ID: usr.ID, FirstName: usr.FirstName, LastName: usr.LastName, Email: usr.Email, PhoneNumber: usr.PhoneNumber}
 	if usr.Image.Key != "" {
@@ -38,6 +41,48 @@ func (u imageURLs) user(usr *portrait.User) userJSON {
 		j.ProfileImage = &url
 	}
 	return j
+}
+
+// profileJSON is a user as GET /users/me and login show it: the contract's
+// six fields and what a front-end needs to show the picture.
+type profileJSON struct {
+	userJSON
+	Image pictureJSON `json:"image"`
+}
+
+// pictureJSON is a user's picture: its stable URL, which always answers
+// (with the default picture when there is none), every stored size and
+// format, and what to show while they load.
+type pictureJSON struct {
+	URL         string        `json:"url"`
+	Variants    []variantJSON `json:"variants"`
+	Placeholder *string       `json:"placeholder"`
+	Color       *string       `json:"color"`
+}
+
+type variantJSON struct {
+	Size int    `json:"size"`
+	Type string `json:"type"`
+	URL  string `json:"url"`
+}
+
+// profile returns usr as profileJSON.
+func (u imageURLs) profile(usr *portrait.User) profileJSON {
+	img := usr.Image
+	p := pictureJSON{URL: u.api + "/users/" + usr.ID + "/image", Variants: []variantJSON{},
+		Placeholder: nonEmpty(img.Placeholder), Color: nonEmpty(img.Color)}
+	for _, v := range img.Variants {
+		p.Variants = append(p.Variants, variantJSON{Size: v.Side, Type: v.ContentType, URL: u.base + "/" + img.KeyOf(v)})
+	}
+	return profileJSON{userJSON: u.user(usr), Image: p}
+}
+
+// nonEmpty returns &s, or nil for "".
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 type registerRequest struct {
@@ -169,10 +214,10 @@ type loginRequest struct {
 }
 
 type loginResponse struct {
-	AccessToken string   `json:"access_token"`
-	TokenType   string   `json:"token_type"`
-	ExpiresIn   int64    `json:"expires_in"`
-	User        userJSON `json:"user"`
+	AccessToken string      `json:"access_token"`
+	TokenType   string      `json:"token_type"`
+	ExpiresIn   int64       `json:"expires_in"`
+	User        profileJSON `json:"user"`
 }
 
 func handleLogin(log *slog.Logger, users portrait.UserStore, passwords *argon2id.Hasher, tokens *jwt.Issuer, dummyHash string, throttle *loginThrottle, urls imageURLs) http.Handler {
@@ -205,7 +250,7 @@ func handleLogin(log *slog.Logger, users portrait.UserStore, passwords *argon2id
 			return
 		}
 		writeJSON(w, http.StatusOK, envelope{loginResponse{AccessToken: tok, TokenType: "Bearer",
-			ExpiresIn: int64(tokens.TTL().Seconds()), User: urls.user(u)}})
+			ExpiresIn: int64(tokens.TTL().Seconds()), User: urls.profile(u)}})
 	})
 }
 
@@ -254,7 +299,7 @@ func rehash(ctx context.Context, log *slog.Logger, users portrait.UserStore, pas
 
 func handleMe(urls imageURLs) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, envelope{urls.user(currentUser(r.Context()))})
+		writeJSON(w, http.StatusOK, envelope{urls.profile(currentUser(r.Context()))})
 	})
 }
 

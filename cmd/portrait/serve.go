@@ -174,7 +174,7 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics, tmp string) (
 		Passwords: argon2id.New(argon2id.OWASP, 0),
 		Avatars: avatar.New(avatar.Config{MaxPixels: cfg.MaxPixels, MaxSide: cfg.MaxSide,
 			MemoryBudget: cfg.DecodeMemory, Workers: cfg.DecodeWorkers, MaxWait: cfg.DecodeWait}),
-		ImageBaseURL: cfg.ImageBaseURL,
+		PublicURL: cfg.PublicURL, ImageBaseURL: cfg.ImageBaseURL,
 		Upload: phttp.UploadLimits{MaxFileBytes: cfg.MaxUploadBytes, MaxParts: cfg.MaxParts, TempDir: tmp,
 			SpoolBytes: cfg.spoolBytes(tmp, a.log)},
 		AllowedOrigins: cfg.corsOrigins(),
