@@ -102,6 +102,7 @@ var groups = []struct {
 	{"Ping", []testCase{
 		{"Writes", testPing},
 	}},
+	{"Identities", identityCases},
 }
 
 func testRoundTrip(t *testing.T, s portrait.UserStore) {
