@@ -1,20 +1,12 @@
 package oidc_test
 
 import (
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/portraitsvc/portrait"
 	"github.com/portraitsvc/portrait/oidc"
@@ -135,15 +127,15 @@ func TestRefused(t *testing.T) {
 		"no sub":             op.Mint(t, valid(map[string]any{"sub": ""})),
 		"long sub":           op.Mint(t, valid(map[string]any{"sub": strings.Repeat("s", 256)})),
 		"other issuer":       op.Mint(t, valid(map[string]any{"iss": op.Issuer + "/other"})),
-		"alg none":           unsigned(t, good),
-		"tampered":           tampered(t, good),
-		"hs256 with pubkey":  hmacWithPublicKey(t, op, good, "pkix"),
-		"hs256 with pkcs1":   hmacWithPublicKey(t, op, good, "pkcs1"),
-		"hs256 with der":     hmacWithPublicKey(t, op, good, "der"),
+		"alg none":           oidctest.Unsigned(good),
+		"tampered":           oidctest.Tampered(good),
 		"garbage":            "not.a.token",
 		"empty":              "",
 		"huge":               strings.Repeat("a", 20<<10),
-		"unknown kid, valid": junk(op.Issuer, "no-such-key"),
+		"unknown kid, valid": oidctest.Junk(op.Issuer, "no-such-key"),
+	}
+	for _, enc := range oidctest.PublicKeyEncodings {
+		cases["hs256 keyed with the public key, "+enc] = op.HMACWithPublicKey(t, good, enc)
 	}
 	keysBefore := op.Hits(t, "/keys")
 	for name, token := range cases {
@@ -250,7 +242,7 @@ func TestUnknownKeyStorm(t *testing.T) {
 	for g := range 16 {
 		wg.Go(func() {
 			for i := range 25 {
-				_, err := v.Verify(t.Context(), junk(op.Issuer, "kid-"+string(rune('a'+g))+string(rune('a'+i))))
+				_, err := v.Verify(t.Context(), oidctest.Junk(op.Issuer, "kid-"+string(rune('a'+g))+string(rune('a'+i))))
 				if portrait.ErrorCode(err) != portrait.EINVALIDTOKEN {
 					accepted.Add(1)
 				}
@@ -355,78 +347,3 @@ type clock struct{ offset atomic.Int64 }
 func newClock() *clock                   { return &clock{} }
 func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
-
-// junk returns a token whose claims would pass, naming key kid, with a
-// signature that is noise: what anyone can make.
-func junk(issuer, kid string) string {
-	enc := base64.RawURLEncoding
-	header, _ := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT", "kid": kid})
-	now := time.Now().Unix()
-	claims, _ := json.Marshal(map[string]any{"iss": issuer, "sub": "x", "aud": oidctest.Audience, "iat": now, "exp": now + 300})
-	return enc.EncodeToString(header) + "." + enc.EncodeToString(claims) + "." + enc.EncodeToString(make([]byte, 256))
-}
-
-// unsigned returns token's claims under alg "none", without signature.
-func unsigned(t *testing.T, token string) string {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	header, _ := json.Marshal(map[string]string{"alg": "none", "typ": "JWT"})
-	return base64.RawURLEncoding.EncodeToString(header) + "." + parts[1] + "."
-}
-
-// tampered returns token with its subject changed, signature kept.
-func tampered(t *testing.T, token string) string {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	var c map[string]any
-	json.Unmarshal(payload, &c)
-	c["sub"] = "someone-else"
-	b, _ := json.Marshal(c)
-	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(b) + "." + parts[2]
-}
-
-// hmacWithPublicKey returns the alg-confusion forgery of token: its claims
-// signed with HS256 whose secret is the provider's public RSA key, in the
-// encoding named (what a verifier that lets the token pick the algorithm
-// would use as the HMAC key).
-func hmacWithPublicKey(t *testing.T, op *oidctest.Provider, token, encoding string) string {
-	t.Helper()
-	pub, kid := firstRSAKey(t, op.KeySet(t))
-	var secret []byte
-	switch encoding {
-	case "pkix":
-		der, _ := x509.MarshalPKIXPublicKey(pub)
-		secret = pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	case "pkcs1":
-		secret = pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(pub)})
-	case "der":
-		secret, _ = x509.MarshalPKIXPublicKey(pub)
-	}
-	var claims gojwt.MapClaims
-	if _, _, err := gojwt.NewParser().ParseUnverified(token, &claims); err != nil {
-		t.Fatal(err)
-	}
-	forged := gojwt.NewWithClaims(gojwt.SigningMethodHS256, claims)
-	forged.Header["kid"] = kid
-	s, err := forged.SignedString(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// firstRSAKey returns the first RSA key of a key set, and its key id.
-func firstRSAKey(t *testing.T, set []byte) (*rsa.PublicKey, string) {
-	t.Helper()
-	var jwks struct {
-		Keys []struct{ Kty, Kid, N, E string }
-	}
-	if err := json.Unmarshal(set, &jwks); err != nil || len(jwks.Keys) == 0 {
-		t.Fatalf("key set %s: %v", set, err)
-	}
-	k := jwks.Keys[0]
-	n, _ := base64.RawURLEncoding.DecodeString(k.N)
-	e, _ := base64.RawURLEncoding.DecodeString(k.E)
-	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}, k.Kid
-}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,6 +41,9 @@ type app struct {
 	// pending is the backlog of image sets waiting for deletion, as
 	// retryDeletions last counted it.
 	pending prometheus.Gauge
+	// providers verifies identity providers' tokens; nil if none is
+	// configured. serve sets it.
+	providers portrait.IdentityProviders
 }
 
 // openApp opens the store and the bucket that cfg names.
@@ -75,10 +79,10 @@ func (a *app) close() error {
 	return errors.Join(err, a.raw.Close())
 }
 
-// start parses the flags of the named command and opens the app they
-// configure.
-func start(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer) (*app, error) {
-	cfg, err := parseConfig(name, args, getenv, stderr)
+// start parses the flags of the named command (the shared ones and
+// extra) and opens the app they configure.
+func start(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer, extra ...func(*flag.FlagSet)) (*app, error) {
+	cfg, err := parseConfig(name, args, getenv, stderr, extra...)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +108,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer os.RemoveAll(tmp)
 	inflight := &inflight{}
+	closeProviders, err := a.openProviders(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeProviders()
 	h, err := a.handler(ctx, phttp.NewMetrics(reg), tmp)
 	if err != nil {
 		return err
@@ -181,7 +190,8 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics, tmp string) (
 		LoginPerMinute: cfg.LoginPerMinute, UploadPerMinute: cfg.UploadPerMinute,
 		RegisterPerMinute: cfg.RegisterPerMinute, RateLimits: limits,
 		BodyIdleTimeout: cfg.BodyIdleTimeout, ReadTimeout: cfg.ReadTimeout,
-		Checks: []phttp.Check{{Name: "database", Probe: a.users.Ping}, {Name: "storage", Probe: a.bucket.Ping}},
+		Checks:    []phttp.Check{{Name: "database", Probe: a.users.Ping}, {Name: "storage", Probe: a.bucket.Ping}},
+		Providers: a.providers, Provision: cfg.OIDCProvision, DisableLocalAccounts: !cfg.LocalAccounts,
 	})
 }
 
