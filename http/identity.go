@@ -117,13 +117,19 @@ func ProviderAccount(p portrait.Profile) *portrait.User {
 	return u
 }
 
-// newAuthenticator returns the authenticator that cfg configures.
-func newAuthenticator(cfg Config) *authenticator {
+// authMiddleware returns the middleware of authenticated routes, auth
+// (requireUser with the authenticator that cfg configures), and local,
+// localAccountsOnly's for the routes of local accounts: outside auth it
+// refuses them all when local accounts are off, whatever the token;
+// inside, a request whose token turned out to be a provider's.
+func authMiddleware(cfg Config) (auth, local func(http.Handler) http.Handler) {
 	a := &authenticator{log: cfg.Log, users: cfg.Users, tokens: cfg.Tokens, providers: cfg.Providers, provision: cfg.Provision}
 	if cfg.DisableLocalAccounts {
 		a.tokens = nil
 	}
-	return a
+	auth = func(h http.Handler) http.Handler { return requireUser(a, h) }
+	local = func(h http.Handler) http.Handler { return localAccountsOnly(cfg, h) }
+	return auth, local
 }
 
 // localAccountsOnly guards a route of local accounts: it answers 403

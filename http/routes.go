@@ -19,12 +19,7 @@ func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
 	uploads := newLimiter(limits, "upload", cfg.UploadPerMinute)
 	registrations := newLimiter(limits, "register", cfg.RegisterPerMinute)
 	passwordFailures := newLimiter(limits, "password", cfg.LoginPerMinute)
-	authn := newAuthenticator(cfg)
-	auth := func(h http.Handler) http.Handler { return requireUser(authn, h) }
-	// local is h, for local accounts only: 403 if they are off (outside
-	// auth: whatever the token), or if the request carries an identity
-	// provider's token (inside auth: once the token is known).
-	local := func(h http.Handler) http.Handler { return localAccountsOnly(cfg, h) }
+	auth, local := authMiddleware(cfg) // local: for local accounts only, outside auth and inside
 
 	mux.Handle("POST /auth/register", local(handleRegister(log, cfg.Users, cfg.Passwords, registrations, urls)))
 	mux.Handle("/auth/register", methodNotAllowed(log, "POST"))

@@ -19,34 +19,33 @@ func addIdentityFlags(fs *flag.FlagSet, cfg *config) {
 	fs.BoolVar(&cfg.LocalAccounts, "local-accounts", true, "Portrait's own accounts: register, login, logout, password (false: 403 local_accounts_disabled, only provider tokens)")
 }
 
-// openProviders sets a.providers to the verifier of the configured
-// providers, each discovered once now (one that does not answer is
-// logged, its tokens answered 503 until it does), and returns the
-// function that stops it. It refuses a configuration that no user could
-// sign in with.
-func (a *app) openProviders(ctx context.Context) (closeProviders func(), err error) {
+// openProviders sets a.providers, which a.close closes, to the verifier
+// of the configured providers, each discovered once now (one that does
+// not answer is logged, its tokens answered 503 until it does). It
+// refuses a configuration that no user could sign in with.
+func (a *app) openProviders(ctx context.Context) error {
 	cfg := a.cfg
 	issuers := commaList(cfg.OIDCIssuer)
 	switch {
 	case len(issuers) == 0 && !cfg.LocalAccounts:
-		return nil, errors.New("PORTRAIT_LOCAL_ACCOUNTS=false needs PORTRAIT_OIDC_ISSUER: nobody could sign in")
+		return errors.New("PORTRAIT_LOCAL_ACCOUNTS=false needs PORTRAIT_OIDC_ISSUER: nobody could sign in")
 	case len(issuers) == 0:
-		return func() {}, nil
+		return nil
 	case cfg.OIDCAudience == "":
-		return nil, errors.New("PORTRAIT_OIDC_AUDIENCE is required with PORTRAIT_OIDC_ISSUER: the aud that tokens meant for Portrait carry")
+		return errors.New("PORTRAIT_OIDC_AUDIENCE is required with PORTRAIT_OIDC_ISSUER: the aud that tokens meant for Portrait carry")
 	}
 	v, err := oidc.New(oidc.Config{Issuers: issuers, Audience: cfg.OIDCAudience, Timeout: cfg.OIDCTimeout, Log: a.log})
 	if err != nil {
-		return nil, fmt.Errorf("PORTRAIT_OIDC_ISSUER: %w", err)
+		return fmt.Errorf("PORTRAIT_OIDC_ISSUER: %w", err)
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 3*cfg.OIDCTimeout)
 	defer cancel()
 	if err := v.Start(startCtx); err != nil {
 		v.Close()
-		return nil, fmt.Errorf("PORTRAIT_OIDC_ISSUER: %w", err)
+		return fmt.Errorf("PORTRAIT_OIDC_ISSUER: %w", err)
 	}
 	a.providers = v
 	a.log.Info("identity providers", "issuers", issuers, "audience", cfg.OIDCAudience,
 		"provision", cfg.OIDCProvision, "local_accounts", cfg.LocalAccounts)
-	return func() { v.Close() }, nil
+	return nil
 }

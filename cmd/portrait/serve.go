@@ -42,7 +42,7 @@ type app struct {
 	// retryDeletions last counted it.
 	pending prometheus.Gauge
 	// providers verifies identity providers' tokens; nil if none is
-	// configured. serve sets it.
+	// configured. handler sets it.
 	providers portrait.IdentityProviders
 }
 
@@ -70,11 +70,15 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app, error) {
 	return a, nil
 }
 
-// close releases the store and, if it holds any, the bucket's resources.
+// close releases the store and, if they hold any, the bucket's and the
+// identity providers' resources.
 func (a *app) close() error {
 	var err error
 	if a.closer != nil {
 		err = a.closer.Close()
+	}
+	if c, ok := a.providers.(io.Closer); ok {
+		c.Close()
 	}
 	return errors.Join(err, a.raw.Close())
 }
@@ -108,11 +112,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer os.RemoveAll(tmp)
 	inflight := &inflight{}
-	closeProviders, err := a.openProviders(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeProviders()
 	h, err := a.handler(ctx, phttp.NewMetrics(reg), tmp)
 	if err != nil {
 		return err
@@ -176,6 +175,9 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics, tmp string) (
 	}
 	limits, err := a.rateLimits()
 	if err != nil {
+		return nil, err
+	}
+	if err := a.openProviders(ctx); err != nil {
 		return nil, err
 	}
 	return phttp.NewHandler(ctx, phttp.Config{
