@@ -343,3 +343,19 @@ func TestProviderUserProcess(t *testing.T) {
 		t.Errorf("after a restart: %s, want user %s", me, id)
 	}
 }
+
+// TestLinkFlagsIgnoreEnvironment: the flags of portrait link come from its
+// command line only, so that a stray PORTRAIT_REMOVE=true or PORTRAIT_USER
+// cannot change what an operator's command does; the shared ones still
+// fall back to the environment.
+func TestLinkFlagsIgnoreEnvironment(t *testing.T) {
+	var f linkFlags
+	env := map[string]string{"PORTRAIT_REMOVE": "true", "PORTRAIT_USER": "u1", "PORTRAIT_OIDC_ISSUER": "https://idp.example.com"}
+	cfg, err := parseConfig("link", []string{"--subject", "s"}, func(k string) string { return env[k] }, io.Discard, f.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.remove || f.user != "" || f.subject != "s" || cfg.OIDCIssuer != "https://idp.example.com" {
+		t.Errorf("link flags %+v, issuer %q: want only --subject from the command line, the issuer from the environment", f, cfg.OIDCIssuer)
+	}
+}

@@ -35,35 +35,40 @@ func (f *linkFlags) add(fs *flag.FlagSet) {
 // link is the operator's path for identities that provisioning refused
 // (the email is a local account's) or does not run for (turned off): it
 // links an identity to an existing user or to a new one, or removes a
-// link. It prints what it did.
+// link, in the database alone (the storage is not opened). It prints
+// what it did.
 func link(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var f linkFlags
-	a, err := start(ctx, "link", args, getenv, stderr, f.add)
+	cfg, err := parseConfig("link", args, getenv, stderr, f.add)
 	if err != nil {
 		return err
 	}
-	defer a.close()
 	id := portrait.Identity{Issuer: f.issuer, Subject: f.subject}
 	if id.Issuer == "" || id.Subject == "" {
 		return errors.New("link: --issuer and --subject are required")
 	}
-	if !slices.Contains(commaList(a.cfg.OIDCIssuer), id.Issuer) {
-		fmt.Fprintf(stderr, "warning: %q is not among PORTRAIT_OIDC_ISSUER (%q): its tokens are not accepted\n", id.Issuer, a.cfg.OIDCIssuer)
+	if !slices.Contains(commaList(cfg.OIDCIssuer), id.Issuer) {
+		fmt.Fprintf(stderr, "warning: %q is not among PORTRAIT_OIDC_ISSUER (%q): its tokens are not accepted\n", id.Issuer, cfg.OIDCIssuer)
 	}
+	users, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer users.Close()
 	switch {
 	case f.remove:
-		err = a.users.UnlinkIdentity(ctx, id)
+		err = users.UnlinkIdentity(ctx, id)
 		if err == nil {
 			fmt.Fprintf(stdout, "unlinked %s %s\n", id.Issuer, id.Subject)
 		}
 	case f.create:
-		err = linkNew(ctx, a.users, id, f, stdout)
+		err = linkNew(ctx, users, id, f, stdout)
 	case f.user != "":
-		err = linkExisting(ctx, a.users, id, f.user, stdout)
+		err = linkExisting(ctx, users, id, f.user, stdout)
 	default:
 		err = errors.New("link: want --user <id or email>, --new or --remove")
 	}
-	return explainLink(ctx, a.users, id, err)
+	return explainLink(ctx, users, id, err)
 }
 
 // linkExisting links id to the user named by ref, an id or the email of

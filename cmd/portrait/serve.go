@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -83,10 +82,10 @@ func (a *app) close() error {
 	return errors.Join(err, a.raw.Close())
 }
 
-// start parses the flags of the named command (the shared ones and
-// extra) and opens the app they configure.
-func start(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer, extra ...func(*flag.FlagSet)) (*app, error) {
-	cfg, err := parseConfig(name, args, getenv, stderr, extra...)
+// start parses the flags of the named command and opens the app they
+// configure.
+func start(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer) (*app, error) {
+	cfg, err := parseConfig(name, args, getenv, stderr)
 	if err != nil {
 		return nil, err
 	}
