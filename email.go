@@ -170,11 +170,15 @@ func ParkedEmail(id string) string { return " conflict:" + id }
 // data, image and sessions stay; they cannot log in by email until an
 // operator changes their address). A store applies the changes in two
 // passes, every changed row first set to a unique temporary value, so
-// that no step breaks the uniqueness of normalised addresses.
+// that no step breaks the uniqueness of normalised addresses. Users made
+// for provider identities keep their ProviderEmail.
 func RenormalizeEmails(users []StoredEmail) []EmailChange {
 	owner := make(map[string]string, len(users))
 	var changes []EmailChange
 	for _, u := range users {
+		if IsProviderEmail(u.Normalized) {
+			continue // shown only, never a login: it keeps its ProviderEmail
+		}
 		want := NormalizeEmail(u.Email)
 		if kept, taken := owner[want]; taken {
 			changes = append(changes, EmailChange{ID: u.ID, Normalized: ParkedEmail(u.ID), KeptBy: kept})

@@ -39,6 +39,21 @@ const (
 	ECANCELED      = "request_canceled" // the client went away before the answer
 )
 
+// Error codes of identity providers' users (see identity.go).
+const (
+	// 403: the token is valid, but what it asks is not allowed here.
+	ELOCALACCOUNTSOFF  = "local_accounts_disabled" // PORTRAIT_LOCAL_ACCOUNTS=false
+	EIDENTITYNOTLINKED = "identity_not_linked"     // provisioning off, and no operator link yet
+	// EIDENTITYEMAILCONFLICT: a provider identity's email is a local
+	// account's; an operator decides (portrait link) instead of a merge.
+	EIDENTITYEMAILCONFLICT = "identity_email_conflict"
+	// EMANAGEDBYPROVIDER: logout or a password change with a provider's
+	// token, which only that provider can revoke.
+	EMANAGEDBYPROVIDER = "managed_by_provider"
+	// EIDENTITYLINKED (409): the identity is linked to another user.
+	EIDENTITYLINKED = "identity_linked"
+)
+
 // Error is the one error type of Portrait. Code is one of the E* constants;
 // Message is a sentence safe to show to the client. Internal errors are not
 // Errors: they are plain Go errors, logged and answered as EINTERNAL.

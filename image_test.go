@@ -9,8 +9,8 @@ import (
 
 func TestPick(t *testing.T) {
 	img := portrait.Image{Set: "s/", Key: "s/512.jpg", Variants: []portrait.Variant{
-		{"512.jpg", 512, "image/jpeg"}, {"256.jpg", 256, "image/jpeg"}, {"64.jpg", 64, "image/jpeg"},
-		{"512.webp", 512, "image/webp"}, {"64.webp", 64, "image/webp"},
+		{Name: "512.jpg", Side: 512, ContentType: "image/jpeg"}, {Name: "256.jpg", Side: 256, ContentType: "image/jpeg"}, {Name: "64.jpg", Side: 64, ContentType: "image/jpeg"},
+		{Name: "512.webp", Side: 512, ContentType: "image/webp"}, {Name: "64.webp", Side: 64, ContentType: "image/webp"},
 	}}
 	for _, c := range []struct {
 		side  int
@@ -49,7 +49,7 @@ func TestPickImageWithoutVariants(t *testing.T) {
 
 func TestDetailsRoundTrip(t *testing.T) {
 	img := portrait.Image{Set: "s/", Key: "s/512.png", Placeholder: "LEHV6nWB2yk8", Color: "#ffffff",
-		Variants: []portrait.Variant{{"512.png", 512, "image/png"}, {"512.webp", 512, "image/webp"}}}
+		Variants: []portrait.Variant{{Name: "512.png", Side: 512, ContentType: "image/png"}, {Name: "512.webp", Side: 512, ContentType: "image/webp"}}}
 	back, err := portrait.Image{Set: img.Set, Key: img.Key}.WithDetails(img.Details())
 	if err != nil || !reflect.DeepEqual(back, img) {
 		t.Fatalf("round trip = %+v, %v; want %+v", back, err, img)

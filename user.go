@@ -96,7 +96,7 @@ type UserStore interface {
 	// may be deleted because no user can ever point at them: it deletes
 	// set's upload record if that was made before recordedBefore, then
 	// returns false if a record remains (an upload in progress) or a user's
-	// ImageSet is set, and true otherwise. Once it has returned true,
+	// Image.Set is set, and true otherwise. Once it has returned true,
 	// SetImage refuses set.
 	ReleaseUpload(ctx context.Context, set string, recordedBefore time.Time) (bool, error)
 
@@ -121,8 +121,33 @@ type UserStore interface {
 	// are gone. Sets that are not pending are ignored.
 	DeletionDone(ctx context.Context, sets ...string) error
 
-	// ImageReferenced reports whether any user's ImageSet is set.
+	// ImageReferenced reports whether any user's Image.Set is set.
 	ImageReferenced(ctx context.Context, set string) (bool, error)
+
+	// UserByIdentity returns the user linked to the provider identity id,
+	// or ENOTFOUND.
+	UserByIdentity(ctx context.Context, id Identity) (*User, error)
+
+	// CreateProviderUser inserts u, a user without a password, linked to
+	// id, in one transaction; u.ID must be set by the caller, and the
+	// store sets CreatedAt and UpdatedAt. u.Email is kept to be shown,
+	// under ProviderEmail(u.ID) as its normalised address: no password
+	// login reaches u, and two providers may vouch for one address. It
+	// returns EEMAILTAKEN, creating nothing, if u.Email normalises to the
+	// address of an existing user (one that password login reaches), and
+	// EIDENTITYLINKED, creating nothing, if id is linked already.
+	CreateProviderUser(ctx context.Context, u *User, id Identity) error
+
+	// LinkIdentity links the provider identity id to the existing user
+	// userID, so that id's tokens act as that user. It returns ENOTFOUND
+	// if the user does not exist, EIDENTITYLINKED if id is linked to
+	// another user, and nil if it is linked to userID already.
+	LinkIdentity(ctx context.Context, id Identity, userID string) error
+
+	// UnlinkIdentity removes the link of id, leaving its user as it is,
+	// or returns ENOTFOUND if id is not linked. Deleting a user removes
+	// its links too.
+	UnlinkIdentity(ctx context.Context, id Identity) error
 
 	// Close releases the store's resources.
 	Close() error

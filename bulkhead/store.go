@@ -95,6 +95,22 @@ func (s *Store) ImageReferenced(ctx context.Context, set string) (bool, error) {
 	return call(ctx, s.b, func(ctx context.Context) (bool, error) { return s.s.ImageReferenced(ctx, set) })
 }
 
+func (s *Store) UserByIdentity(ctx context.Context, id portrait.Identity) (*portrait.User, error) {
+	return call(ctx, s.b, func(ctx context.Context) (*portrait.User, error) { return s.s.UserByIdentity(ctx, id) })
+}
+
+func (s *Store) CreateProviderUser(ctx context.Context, u *portrait.User, id portrait.Identity) error {
+	return s.b.Do(ctx, func(ctx context.Context) error { return s.s.CreateProviderUser(ctx, u, id) })
+}
+
+func (s *Store) LinkIdentity(ctx context.Context, id portrait.Identity, userID string) error {
+	return s.b.Do(ctx, func(ctx context.Context) error { return s.s.LinkIdentity(ctx, id, userID) })
+}
+
+func (s *Store) UnlinkIdentity(ctx context.Context, id portrait.Identity) error {
+	return s.b.Do(ctx, func(ctx context.Context) error { return s.s.UnlinkIdentity(ctx, id) })
+}
+
 // Close closes the wrapped store; it is not bounded.
 func (s *Store) Close() error { return s.s.Close() }
 

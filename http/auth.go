@@ -2,7 +2,6 @@ package http
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"strings"
 
@@ -17,17 +16,24 @@ func currentUser(ctx context.Context) *portrait.User {
 	return ctx.Value(userKey{}).(*portrait.User)
 }
 
-// requireUser lets a request through only with a valid Bearer token whose
-// user exists and whose token version is current (not logged out since).
-// Everything else is 401 with WWW-Authenticate: Bearer.
-func requireUser(log *slog.Logger, users portrait.UserStore, tokens *jwt.Issuer, next http.Handler) http.Handler {
+// requireUser lets a request through only with a valid Bearer token: one
+// of Portrait's whose user exists and whose token version is current (not
+// logged out since), or an identity provider's whose identity is linked
+// to a user (see authenticator). Everything else is 401 with
+// WWW-Authenticate: Bearer, or 403 for a valid provider token that no user
+// may be linked to yet.
+func requireUser(a *authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := authenticateToken(r, users, tokens)
+		u, provider, err := a.authenticate(r)
 		if err != nil {
-			writeError(w, r, log, err)
+			writeError(w, r, a.log, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+		ctx := context.WithValue(r.Context(), userKey{}, u)
+		if provider {
+			ctx = context.WithValue(ctx, providerKey{}, true)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -39,6 +39,12 @@ var statuses = map[string]int{
 	portrait.EOVERLOADED:         http.StatusServiceUnavailable,
 	portrait.EUNAVAILABLE:        http.StatusServiceUnavailable,
 	portrait.EUPLOADEXPIRED:      http.StatusServiceUnavailable,
+
+	portrait.ELOCALACCOUNTSOFF:      http.StatusForbidden,
+	portrait.EIDENTITYNOTLINKED:     http.StatusForbidden,
+	portrait.EIDENTITYEMAILCONFLICT: http.StatusForbidden,
+	portrait.EMANAGEDBYPROVIDER:     http.StatusForbidden,
+	portrait.EIDENTITYLINKED:        http.StatusConflict,
 }
 
 // statusClientClosedRequest is nginx's status for a request whose client

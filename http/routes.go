@@ -19,15 +19,15 @@ func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
 	uploads := newLimiter(limits, "upload", cfg.UploadPerMinute)
 	registrations := newLimiter(limits, "register", cfg.RegisterPerMinute)
 	passwordFailures := newLimiter(limits, "password", cfg.LoginPerMinute)
-	auth := func(h http.Handler) http.Handler { return requireUser(log, cfg.Users, cfg.Tokens, h) }
+	auth, local := authMiddleware(cfg) // local: for local accounts only, outside auth and inside
 
-	mux.Handle("POST /auth/register", handleRegister(log, cfg.Users, cfg.Passwords, registrations, urls))
+	mux.Handle("POST /auth/register", local(handleRegister(log, cfg.Users, cfg.Passwords, registrations, urls)))
 	mux.Handle("/auth/register", methodNotAllowed(log, "POST"))
-	mux.Handle("POST /auth/login", handleLogin(log, cfg.Users, cfg.Passwords, cfg.Tokens, dummyHash, throttle, urls))
+	mux.Handle("POST /auth/login", local(handleLogin(log, cfg.Users, cfg.Passwords, cfg.Tokens, dummyHash, throttle, urls)))
 	mux.Handle("/auth/login", methodNotAllowed(log, "POST"))
-	mux.Handle("POST /auth/logout", auth(handleLogout(log, cfg.Users)))
+	mux.Handle("POST /auth/logout", local(auth(local(handleLogout(log, cfg.Users)))))
 	mux.Handle("/auth/logout", methodNotAllowed(log, "POST"))
-	mux.Handle("POST /auth/password", auth(handleChangePassword(log, cfg.Users, cfg.Passwords, passwordFailures)))
+	mux.Handle("POST /auth/password", local(auth(local(handleChangePassword(log, cfg.Users, cfg.Passwords, passwordFailures)))))
 	mux.Handle("/auth/password", methodNotAllowed(log, "POST"))
 
 	mux.Handle("GET /users/me", auth(handleMe(urls)))

@@ -54,6 +54,17 @@ type Config struct {
 	ReadTimeout     time.Duration
 	// Checks are the dependencies that /readyz (and /healthz) report on.
 	Checks []Check
+
+	// Providers, if not nil, verifies the bearer tokens of identity
+	// providers, accepted on every authenticated route beside Portrait's
+	// own. Provision makes the account of a provider identity on its
+	// first request; without it, such a request is 403
+	// identity_not_linked until an operator links the identity.
+	Providers portrait.IdentityProviders
+	Provision bool
+	// DisableLocalAccounts answers register, login, logout and password
+	// 403 local_accounts_disabled, and refuses Portrait's own tokens.
+	DisableLocalAccounts bool
 }
 
 // NewHandler returns the whole API as one handler. It hashes a dummy

@@ -80,11 +80,16 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 
 // createUser inserts u with both times set to now, or returns EEMAILTAKEN.
 func createUser(ctx context.Context, tx pgx.Tx, u *portrait.User, now time.Time) error {
+	return insertUser(ctx, tx, u, portrait.NormalizeEmail(u.Email), now)
+}
+
+// insertUser inserts u under the normalised address normalized, or
+// returns EEMAILTAKEN.
+func insertUser(ctx context.Context, tx pgx.Tx, u *portrait.User, normalized string, now time.Time) error {
 	_, err := tx.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_normalized)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		u.ID, u.FirstName, u.LastName, u.Email, u.PhoneNumber, u.PasswordHash,
-		u.TokenVersion, nullable(u.Image.Key), nullable(u.Image.Set), nullable(u.Image.Details()), now, now,
-		portrait.NormalizeEmail(u.Email))
+		u.TokenVersion, nullable(u.Image.Key), nullable(u.Image.Set), nullable(u.Image.Details()), now, now, normalized)
 	if isEmailTaken(err) {
 		return portrait.Errorf(portrait.EEMAILTAKEN, "A user with this email already exists.")
 	}

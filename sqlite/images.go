@@ -82,7 +82,7 @@ func (s *Store) DeletionDone(ctx context.Context, sets ...string) error {
 	})
 }
 
-// ImageReferenced reports whether any user's ImageSet is set. The empty
+// ImageReferenced reports whether any user's Image.Set is set. The empty
 // set, which means "no image", is never referenced.
 func (s *Store) ImageReferenced(ctx context.Context, set string) (referenced bool, err error) {
 	err = s.read(ctx, func(tx *sql.Tx) error {

@@ -79,11 +79,17 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 
 // createUser inserts u with both times set to now, or returns EEMAILTAKEN.
 func createUser(ctx context.Context, tx *sql.Tx, u *portrait.User, now time.Time) error {
+	return insertUser(ctx, tx, u, portrait.NormalizeEmail(u.Email), now)
+}
+
+// insertUser inserts u under the normalised address normalized, or
+// returns EEMAILTAKEN.
+func insertUser(ctx context.Context, tx *sql.Tx, u *portrait.User, normalized string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_normalized)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.FirstName, u.LastName, u.Email, u.PhoneNumber, u.PasswordHash,
 		u.TokenVersion, nullString(u.Image.Key), nullString(u.Image.Set), nullString(u.Image.Details()), formatTime(now), formatTime(now),
-		portrait.NormalizeEmail(u.Email))
+		normalized)
 	if isUniqueViolation(err) {
 		return portrait.Errorf(portrait.EEMAILTAKEN, "A user with this email already exists.")
 	}

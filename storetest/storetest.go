@@ -103,6 +103,7 @@ var groups = []struct {
 	{"Ping", []testCase{
 		{"Writes", testPing},
 	}},
+	{"Identities", identityCases},
 }
 
 func testRoundTrip(t *testing.T, s portrait.UserStore) {
@@ -560,7 +561,7 @@ func image(set string) portrait.Image {
 		return portrait.Image{}
 	}
 	return portrait.Image{Set: set, Key: set + "512.jpg", Placeholder: "LKO2?U%2Tw=w]~RBVZRi};RPxuwH", Color: "#8a6f5c",
-		Variants: []portrait.Variant{{"512.jpg", 512, "image/jpeg"}, {"512.webp", 512, "image/webp"}, {"64.jpg", 64, "image/jpeg"}}}
+		Variants: []portrait.Variant{{Name: "512.jpg", Side: 512, ContentType: "image/jpeg"}, {Name: "512.webp", Side: 512, ContentType: "image/webp"}, {Name: "64.jpg", Side: 64, ContentType: "image/jpeg"}}}
 }
 
 // mustSetImage records an upload of set for user id, unless set is "", and

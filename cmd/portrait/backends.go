@@ -83,10 +83,14 @@ func (c *config) shared() bool {
 	return c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:")
 }
 
-// tokenIssuer returns the JWT issuer. Without a configured secret, an
-// embedded deployment generates one into the data dir once (so restarts
-// keep sessions); a shared database requires the secret to be configured.
+// tokenIssuer returns the JWT issuer, nil with local accounts off. Without
+// a configured secret, an embedded deployment generates one into the data
+// dir once (so restarts keep sessions); a shared database requires the
+// secret to be configured.
 func tokenIssuer(cfg *config, log *slog.Logger) (*jwt.Issuer, error) {
+	if !cfg.LocalAccounts {
+		return nil, nil // no token of Portrait's own is issued nor accepted
+	}
 	secret := []byte(cfg.JWTSecret)
 	if len(secret) == 0 {
 		if cfg.shared() {

@@ -56,6 +56,14 @@ type config struct {
 	UploadPerMinute   int
 	RegisterPerMinute int
 	RateLimitStore    string
+
+	// OIDCIssuer are the comma-separated issuer URLs of the identity
+	// providers whose access tokens are accepted (see identity.go).
+	OIDCIssuer    string
+	OIDCAudience  string
+	OIDCProvision bool
+	OIDCTimeout   time.Duration
+	LocalAccounts bool
 }
 
 // newFlagSet declares the flags of cfg on a new FlagSet.
@@ -98,14 +106,21 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&cfg.UploadPerMinute, "upload-per-minute", 240, "uploads allowed per user each minute (0: no limit)")
 	fs.StringVar(&cfg.RateLimitStore, "rate-limit-store", "auto", "where rate limits are counted: memory (per node), database (shared by all nodes; PostgreSQL only) or auto (database with PostgreSQL, else memory)")
 	fs.IntVar(&cfg.RegisterPerMinute, "register-per-minute", 10, "registrations allowed per client address each minute (0: no limit)")
+	addIdentityFlags(fs, cfg)
 	return fs
 }
 
 // parseConfig parses args, then fills every flag not given on the command
-// line from its environment variable.
-func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+// line from its environment variable. extra adds a command's own flags,
+// which are taken from the command line only.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra ...func(*flag.FlagSet)) (*config, error) {
 	cfg := &config{}
 	fs := newFlagSet(name, cfg, stderr)
+	shared := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { shared[f.Name] = true })
+	for _, add := range extra {
+		add(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -114,7 +129,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		v := getenv(envName(f.Name))
-		if err == nil && v != "" && !given[f.Name] {
+		if err == nil && v != "" && !given[f.Name] && shared[f.Name] {
 			if serr := fs.Set(f.Name, v); serr != nil {
 				err = fmt.Errorf("%s: %w", envName(f.Name), serr)
 			}

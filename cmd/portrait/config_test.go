@@ -45,7 +45,7 @@ func TestConfigRejectsBadValues(t *testing.T) {
 }
 
 func TestSharedDatabaseRequiresSecret(t *testing.T) {
-	cfg := &config{DatabaseURL: "postgres://db/portrait", DataDir: t.TempDir()}
+	cfg := &config{DatabaseURL: "postgres://db/portrait", DataDir: t.TempDir(), LocalAccounts: true}
 	if _, err := tokenIssuer(cfg, discardLogger()); err == nil || !strings.Contains(err.Error(), "PORTRAIT_JWT_SECRET") {
 		t.Fatalf("err = %v: a node of a shared deployment must not invent its own secret", err)
 	}

@@ -33,6 +33,7 @@ Commands:
   migrate   apply database migrations and exit
   gc        delete orphaned images and retry pending deletions, then exit
   load      drive uploads against a running server and report throughput and latency
+  link      link an identity provider's user to a Portrait user, or remove the link
 
 Every flag can also be set through an environment variable: --data-dir is
 PORTRAIT_DATA_DIR, and so on. Run 'portrait <command> --help' for its flags.
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return gc(ctx, rest, getenv, stdout, stderr)
 	case "load":
 		return load(ctx, rest, getenv, stdout, stderr)
+	case "link":
+		return link(ctx, rest, getenv, stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)

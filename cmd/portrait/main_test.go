@@ -16,17 +16,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portraitsvc/portrait/oidc/oidctest"
 	"github.com/portraitsvc/portrait/s3/s3test"
 )
 
 // TestMain runs the tests through s3test.Main, which stops the S3 server
-// that TestScaleOut may start, then removes the binary built for the
-// subprocess tests.
+// that TestScaleOut may start, then removes the binaries built for the
+// subprocess tests and the test OpenID provider.
 func TestMain(m *testing.M) {
 	code := s3test.Main(m)
 	if builtBinary.path != "" {
 		os.RemoveAll(filepath.Dir(builtBinary.path))
 	}
+	oidctest.Cleanup()
 	os.Exit(code)
 }
 

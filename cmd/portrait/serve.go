@@ -40,6 +40,9 @@ type app struct {
 	// pending is the backlog of image sets waiting for deletion, as
 	// retryDeletions last counted it.
 	pending prometheus.Gauge
+	// providers verifies identity providers' tokens; nil if none is
+	// configured. handler sets it.
+	providers portrait.IdentityProviders
 }
 
 // openApp opens the store and the bucket that cfg names.
@@ -66,11 +69,15 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app, error) {
 	return a, nil
 }
 
-// close releases the store and, if it holds any, the bucket's resources.
+// close releases the store and, if they hold any, the bucket's and the
+// identity providers' resources.
 func (a *app) close() error {
 	var err error
 	if a.closer != nil {
 		err = a.closer.Close()
+	}
+	if c, ok := a.providers.(io.Closer); ok {
+		c.Close()
 	}
 	return errors.Join(err, a.raw.Close())
 }
@@ -169,6 +176,9 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics, tmp string) (
 	if err != nil {
 		return nil, err
 	}
+	if err := a.openProviders(ctx); err != nil {
+		return nil, err
+	}
 	return phttp.NewHandler(ctx, phttp.Config{
 		Users: a.users, Images: a.images, Bucket: a.bucket, Log: a.log, Tokens: tokens, Metrics: metrics,
 		Passwords: argon2id.New(argon2id.OWASP, 0),
@@ -181,7 +191,8 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics, tmp string) (
 		LoginPerMinute: cfg.LoginPerMinute, UploadPerMinute: cfg.UploadPerMinute,
 		RegisterPerMinute: cfg.RegisterPerMinute, RateLimits: limits,
 		BodyIdleTimeout: cfg.BodyIdleTimeout, ReadTimeout: cfg.ReadTimeout,
-		Checks: []phttp.Check{{Name: "database", Probe: a.users.Ping}, {Name: "storage", Probe: a.bucket.Ping}},
+		Checks:    []phttp.Check{{Name: "database", Probe: a.users.Ping}, {Name: "storage", Probe: a.bucket.Ping}},
+		Providers: a.providers, Provision: cfg.OIDCProvision, DisableLocalAccounts: !cfg.LocalAccounts,
 	})
 }
 
