@@ -1,0 +1,249 @@
+package jpeg
+
+import "image"
+
+// coefs holds what a progressive decode keeps of one component: for the
+// blocks within the plan, the n×n lowest coefficients the scale needs;
+// for every block of the component, which AC coefficients are non-zero
+// (refinement scans depend on that even for coefficients not kept).
+type coefs struct {
+	n      int
+	blocks image.Rectangle
+	vals   []int16  // n·n per block within blocks, row-major
+	nz     []uint64 // bit k: zig-zag coefficient k is non-zero; per block of the grid
+	stride int      // blocks per row of the grid
+	slot   [64]int8 // index in a block's vals of zig-zag coefficient k, or -1
+}
+
+func newCoefs(c *component, b image.Rectangle, n int) coefs {
+	cs := coefs{n: n, blocks: b, stride: c.bw}
+	cs.vals = make([]int16, b.Dx()*b.Dy()*n*n)
+	cs.nz = make([]uint64, c.bw*c.bh)
+	for k, z := range unzig {
+		cs.slot[k] = -1
+		if r, col := int(z)/8, int(z)%8; r < n && col < n {
+			cs.slot[k] = int8(r*n + col)
+		}
+	}
+	return cs
+}
+
+// block returns the kept coefficients of block (bx, by), or nil if the
+// plan does not want it.
+func (cs *coefs) block(bx, by int) []int16 {
+	if !(image.Point{bx, by}).In(cs.blocks) {
+		return nil
+	}
+	i := ((by-cs.blocks.Min.Y)*cs.blocks.Dx() + bx - cs.blocks.Min.X) * cs.n * cs.n
+	return cs.vals[i : i+cs.n*cs.n]
+}
+
+// progressive decodes one scan of a progressive image into r.coefs.
+func (r *run) progressive(s *scan) error {
+	var dc [4]int32
+	eobrun := 0
+	f := &r.d.frame
+	return r.mcus(s, func(mx, my int) error {
+		if s.n == 1 {
+			return r.progressiveBlock(s, 0, mx, my, &dc[0], &eobrun)
+		}
+		for i := range s.n {
+			c := &f.comps[s.comp[i]]
+			for by := my * c.V; by < my*c.V+c.V; by++ {
+				for bx := mx * c.H; bx < mx*c.H+c.H; bx++ {
+					if err := r.progressiveBlock(s, i, bx, by, &dc[i], &eobrun); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}, func() { dc, eobrun = [4]int32{}, 0 })
+}
+
+// progressiveBlock decodes the part of block (bx, by) of the i-th
+// component of s that s holds.
+func (r *run) progressiveBlock(s *scan, i, bx, by int, dc *int32, eobrun *int) error {
+	cs := &r.coefs[s.comp[i]]
+	vals := cs.block(bx, by)
+	if s.ss == 0 {
+		return r.dcScan(s, i, vals, dc)
+	}
+	nz := &cs.nz[by*cs.stride+bx]
+	if s.ah == 0 {
+		return r.acFirst(s, cs, vals, nz, eobrun)
+	}
+	return r.acRefine(s, cs, vals, nz, eobrun)
+}
+
+// dcScan decodes a DC coefficient (a first scan) or one more bit of it.
+func (r *run) dcScan(s *scan, i int, vals []int16, dc *int32) error {
+	if s.ah != 0 {
+		if r.bits.bits(1) != 0 && vals != nil {
+			vals[0] |= 1 << s.al
+		}
+		return nil
+	}
+	t, err := r.bits.symbol(&r.d.tables.dc[s.td[i]])
+	if err != nil {
+		return err
+	}
+	if t > 16 {
+		return FormatError("excessive DC component")
+	}
+	*dc += r.bits.receive(int(t))
+	if vals != nil {
+		vals[0] = int16(*dc << s.al)
+	}
+	return nil
+}
+
+// acFirst decodes the first scan of the band ss–se of a block.
+func (r *run) acFirst(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *int) error {
+	if *eobrun > 0 {
+		*eobrun--
+		return nil
+	}
+	t := &r.d.tables.ac[s.ta[0]]
+	for k := s.ss; k <= s.se; k++ {
+		rs, err := r.bits.symbol(t)
+		if err != nil {
+			return err
+		}
+		run, size := int(rs>>4), int(rs&15)
+		if size == 0 {
+			if run < 15 {
+				*eobrun = 1<<run - 1 + int(r.bits.bits(run))
+				return nil
+			}
+			k += 15
+			continue
+		}
+		if k += run; k > s.se {
+			return FormatError("too many coefficients")
+		}
+		v := r.bits.receive(size) << s.al
+		*nz |= 1 << k
+		if j := cs.slot[k]; j >= 0 && vals != nil {
+			vals[j] = int16(v)
+		}
+	}
+	return nil
+}
+
+// acRefine decodes one more bit of every non-zero coefficient of the band
+// ss–se of a block, and the coefficients that become non-zero.
+func (r *run) acRefine(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *int) error {
+	k := s.ss
+	if *eobrun == 0 {
+		var err error
+		if k, err = r.refineRuns(s, cs, vals, nz, eobrun); err != nil {
+			return err
+		}
+	}
+	if *eobrun > 0 {
+		for ; k <= s.se; k++ {
+			r.refineBit(cs, vals, *nz, k, s.al)
+		}
+		*eobrun--
+	}
+	return nil
+}
+
+// refineRuns reads the run/size codes of a refinement scan for one block,
+// up to its end of band, and returns the index it stopped at.
+func (r *run) refineRuns(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *int) (int, error) {
+	t := &r.d.tables.ac[s.ta[0]]
+	k := s.ss
+	for k <= s.se {
+		rs, err := r.bits.symbol(t)
+		if err != nil {
+			return 0, err
+		}
+		run, size := int(rs>>4), int(rs&15)
+		if size == 0 && run < 15 {
+			*eobrun = 1<<run + int(r.bits.bits(run))
+			return k, nil
+		}
+		var v int32
+		if size != 0 {
+			v = -1 << s.al
+			if r.bits.bits(1) != 0 {
+				v = 1 << s.al
+			}
+		}
+		// Skip run zero coefficients, refining the non-zero ones passed.
+		for ; k <= s.se; k++ {
+			if *nz&(1<<k) != 0 {
+				r.refineBit(cs, vals, *nz, k, s.al)
+			} else if run--; run < 0 {
+				break
+			}
+		}
+		if v != 0 {
+			if k > s.se {
+				return 0, FormatError("too many coefficients")
+			}
+			*nz |= 1 << k
+			if j := cs.slot[k]; j >= 0 && vals != nil {
+				vals[j] = int16(v)
+			}
+		}
+		k++
+	}
+	return k, nil
+}
+
+// refineBit reads the correction bit of coefficient k if it is non-zero.
+func (r *run) refineBit(cs *coefs, vals []int16, nz uint64, k, al int) {
+	if nz&(1<<k) == 0 {
+		return
+	}
+	bit := r.bits.bits(1)
+	j := cs.slot[k]
+	if bit == 0 || j < 0 || vals == nil {
+		return
+	}
+	if v := vals[j]; v&(1<<al) == 0 {
+		if v >= 0 {
+			vals[j] = v + 1<<al
+		} else {
+			vals[j] = v - 1<<al
+		}
+	}
+}
+
+// reconstruct turns the kept coefficients into pixels.
+func (r *run) reconstruct() error {
+	done := r.ctx.Done()
+	for ci := range r.d.frame.comps {
+		cs := &r.coefs[ci]
+		q := &r.d.tables.quant[r.d.frame.comps[ci].tq]
+		for by := cs.blocks.Min.Y; by < cs.blocks.Max.Y; by++ {
+			select {
+			case <-done:
+				return r.ctx.Err()
+			default:
+			}
+			for bx := cs.blocks.Min.X; bx < cs.blocks.Max.X; bx++ {
+				r.reconstructBlock(cs, q, ci, bx, by)
+			}
+		}
+	}
+	return nil
+}
+
+// reconstructBlock dequantises the kept coefficients of one block into
+// r.blk and writes its pixels.
+func (r *run) reconstructBlock(cs *coefs, q *[64]int32, ci, bx, by int) {
+	vals, n := cs.block(bx, by), cs.n
+	for j, v := range vals {
+		z := j/n*8 + j%n
+		r.blk[z] = int32(v) * q[z]
+	}
+	last := 0
+	if cs.nz[by*cs.stride+bx] != 0 {
+		last = 63
+	}
+	r.put(ci, bx, by, last)
+}
