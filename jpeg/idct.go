@@ -109,18 +109,17 @@ func idctDC(dc int32, dst []uint8, stride int) {
 	}
 }
 
-// boxBasis[n][y][u], for n = 2 and 4, is the mean over the 8/n pixels of
+// box(n)[y][u], for n = 2 and 4, is the mean over the 8/n pixels of
 // output y of the u-th one-dimensional DCT basis function (with its ½ and
-// 1/√2 factors), times 2¹³. Applied to the n×n lowest coefficients, it
-// gives the n×n box averages of the block those coefficients describe:
-// decoding at 1/2 or 1/4 matches decoding in full and averaging, but for
-// the dropped higher frequencies.
-var boxBasis = [5][4][4]int32{2: box(2), 4: box(4)}
-
-func box(n int) (m [4][4]int32) {
+// 1/√2 factors), times 2¹³. Applied to a block's coefficients, it gives
+// the n×n box averages of the block's pixels directly: decoding at 1/2 or
+// 1/4 is decoding in full and averaging, but for rounding, at a fraction
+// of the cost. Many entries are zero: the means of the even basis
+// functions cancel out over 4 pixels, and that of u = 4 over 2.
+func box(n int) (m [4][8]int32) {
 	s := 8 / n
 	for y := range n {
-		for u := range n {
+		for u := range 8 {
 			cu := 0.5
 			if u == 0 {
 				cu = 0.5 / math.Sqrt2
@@ -135,31 +134,68 @@ func box(n int) (m [4][4]int32) {
 	return m
 }
 
-// idctBox writes the n×n (n = 2 or 4) box averages of the block whose
-// lowest n×n dequantised coefficients are in blk (natural order).
-func idctBox(blk *[64]int32, n int, dst []uint8, stride int) {
-	m := &boxBasis[n]
-	var ws [16]int32
-	for u := range n { // columns: ws[y][u] = Σv m[y][v]·blk[v][u]
-		for y := range n {
-			var s int32
-			for v := range n {
-				s += m[y][v] * blk[8*v+u]
-			}
-			ws[4*y+u] = (s + 1<<(fixBits-passBits-1)) >> (fixBits - passBits)
+// The non-zero entries of box(2) and box(4). Rows y and n-1-y differ only
+// in the sign of odd columns. TestBoxConstants checks them against box.
+const (
+	boxA = 2896 // every DC entry
+	// box(2), row 0, columns 1, 3, 5, 7
+	b21, b23, b25, b27 = 2624, -922, 616, -522
+	// box(4), row 0, columns 2 and 6 (row 1: negated)
+	b42, b46 = 2676, -1108
+	// box(4), rows 0 and 1, odd columns
+	b401, b403, b405, b407 = 3711, 1303, -871, -738
+	b411, b413, b415, b417 = 1537, -3146, 2102, -306
+)
+
+// idct2 writes the 2×2 box averages of the 8×8 pixels of the dequantised
+// coefficients blk (natural order).
+func idct2(blk *[64]int32, dst []uint8, stride int) {
+	var ws [2][8]int32
+	for _, u := range [5]int{0, 1, 3, 5, 7} {
+		c := blk[u:]
+		e, o := boxA*c[0], b21*c[8]+b23*c[24]+b25*c[40]+b27*c[56]
+		const sh, rnd = fixBits - passBits, 1 << (fixBits - passBits - 1)
+		ws[0][u], ws[1][u] = (e+o+rnd)>>sh, (e-o+rnd)>>sh
+	}
+	const sh = fixBits + passBits
+	const bias = 128<<sh + 1<<(sh-1)
+	for y := range 2 {
+		w := &ws[y]
+		e, o := boxA*w[0]+bias, b21*w[1]+b23*w[3]+b25*w[5]+b27*w[7]
+		dst[y*stride], dst[y*stride+1] = clamp8((e+o)>>sh), clamp8((e-o)>>sh)
+	}
+}
+
+// idct4 writes the 4×4 box averages of the 8×8 pixels of the dequantised
+// coefficients blk (natural order).
+func idct4(blk *[64]int32, dst []uint8, stride int) {
+	var ws [4][8]int32
+	for _, u := range [7]int{0, 1, 2, 3, 5, 6, 7} {
+		c := blk[u:]
+		o := box4(c[0], c[8], c[16], c[24], c[40], c[48], c[56])
+		const sh, rnd = fixBits - passBits, 1 << (fixBits - passBits - 1)
+		for y := range 4 {
+			ws[y][u] = (o[y] + rnd) >> sh
 		}
 	}
 	const sh = fixBits + passBits
-	for y := range n {
-		out := dst[y*stride : y*stride+n]
-		for x := range out {
-			s := int32(128<<sh + 1<<(sh-1))
-			for u := range n {
-				s += m[x][u] * ws[4*y+u]
-			}
-			out[x] = clamp8(s >> sh)
-		}
+	const bias = 128<<sh + 1<<(sh-1)
+	for y := range 4 {
+		w := &ws[y]
+		o := box4(w[0], w[1], w[2], w[3], w[5], w[6], w[7])
+		out := dst[y*stride : y*stride+4 : y*stride+4]
+		out[0], out[1] = clamp8((o[0]+bias)>>sh), clamp8((o[1]+bias)>>sh)
+		out[2], out[3] = clamp8((o[2]+bias)>>sh), clamp8((o[3]+bias)>>sh)
 	}
+}
+
+// box4 is the one-dimensional transform of box(4), of the inputs 0–3 and
+// 5–7 (that of input 4 is zero).
+func box4(g0, g1, g2, g3, g5, g6, g7 int32) [4]int32 {
+	p, q := boxA*g0, b42*g2+b46*g6
+	o0 := b401*g1 + b403*g3 + b405*g5 + b407*g7
+	o1 := b411*g1 + b413*g3 + b415*g5 + b417*g7
+	return [4]int32{p + q + o0, p - q + o1, p - q - o1, p + q - o0}
 }
 
 // idct1 writes the mean of the block whose DC coefficient is dc.

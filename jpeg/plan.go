@@ -69,7 +69,8 @@ func (p *plan) memory(d *Decoder) int64 {
 		blocks := int64(b.Dx()) * int64(b.Dy())
 		total += blocks * int64(p.n*p.n) // plane
 		if d.h.Progressive {
-			total += blocks*int64(2*p.n*p.n) + int64(c.bw)*int64(c.bh)*8
+			kept := int64(len(keptFreqs(p.n)))
+			total += blocks*2*kept*kept + int64(c.bw)*int64(c.bh)*8
 		}
 	}
 	px := int64(p.region.Dx()) * int64(p.region.Dy())

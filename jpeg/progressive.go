@@ -3,29 +3,51 @@ package jpeg
 import "image"
 
 // coefs holds what a progressive decode keeps of one component: for the
-// blocks within the plan, the n×n lowest coefficients the scale needs;
+// blocks within the plan, the coefficients the scale needs (keptFreqs);
 // for every block of the component, which AC coefficients are non-zero
 // (refinement scans depend on that even for coefficients not kept).
 type coefs struct {
-	n      int
+	freqs  []int // the frequencies kept in each dimension
 	blocks image.Rectangle
-	vals   []int16  // n·n per block within blocks, row-major
+	vals   []int16  // len(freqs)² per block within blocks, row-major
 	nz     []uint64 // bit k: zig-zag coefficient k is non-zero; per block of the grid
 	stride int      // blocks per row of the grid
 	slot   [64]int8 // index in a block's vals of zig-zag coefficient k, or -1
 }
 
 func newCoefs(c *component, b image.Rectangle, n int) coefs {
-	cs := coefs{n: n, blocks: b, stride: c.bw}
-	cs.vals = make([]int16, b.Dx()*b.Dy()*n*n)
+	cs := coefs{freqs: keptFreqs(n), blocks: b, stride: c.bw}
+	m := len(cs.freqs)
+	cs.vals = make([]int16, b.Dx()*b.Dy()*m*m)
 	cs.nz = make([]uint64, c.bw*c.bh)
+	var pos [8]int
+	for i := range pos {
+		pos[i] = -1
+	}
+	for i, f := range cs.freqs {
+		pos[f] = i
+	}
 	for k, z := range unzig {
 		cs.slot[k] = -1
-		if r, col := int(z)/8, int(z)%8; r < n && col < n {
-			cs.slot[k] = int8(r*n + col)
+		if r, col := pos[z/8], pos[z%8]; r >= 0 && col >= 0 {
+			cs.slot[k] = int8(r*m + col)
 		}
 	}
 	return cs
+}
+
+// keptFreqs returns the frequencies, in each dimension, that decoding at
+// n pixels a block side uses: see box.
+func keptFreqs(n int) []int {
+	switch n {
+	case 1:
+		return []int{0}
+	case 2:
+		return []int{0, 1, 3, 5, 7}
+	case 4:
+		return []int{0, 1, 2, 3, 5, 6, 7}
+	}
+	return []int{0, 1, 2, 3, 4, 5, 6, 7}
 }
 
 // block returns the kept coefficients of block (bx, by), or nil if the
@@ -34,8 +56,9 @@ func (cs *coefs) block(bx, by int) []int16 {
 	if !(image.Point{bx, by}).In(cs.blocks) {
 		return nil
 	}
-	i := ((by-cs.blocks.Min.Y)*cs.blocks.Dx() + bx - cs.blocks.Min.X) * cs.n * cs.n
-	return cs.vals[i : i+cs.n*cs.n]
+	m := len(cs.freqs)
+	i := ((by-cs.blocks.Min.Y)*cs.blocks.Dx() + bx - cs.blocks.Min.X) * m * m
+	return cs.vals[i : i+m*m]
 }
 
 // progressive decodes one scan of a progressive image into r.coefs.
@@ -236,9 +259,9 @@ func (r *run) reconstruct() error {
 // reconstructBlock dequantises the kept coefficients of one block into
 // r.blk and writes its pixels.
 func (r *run) reconstructBlock(cs *coefs, q *[64]int32, ci, bx, by int) {
-	vals, n := cs.block(bx, by), cs.n
+	vals, m := cs.block(bx, by), len(cs.freqs)
 	for j, v := range vals {
-		z := j/n*8 + j%n
+		z := cs.freqs[j/m]*8 + cs.freqs[j%m]
 		r.blk[z] = int32(v) * q[z]
 	}
 	last := 0

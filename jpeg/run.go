@@ -195,8 +195,10 @@ func (r *run) put(ci, bx, by, last int) {
 		switch {
 		case n == 1:
 			idct1(r.blk[0], dst)
-		case n < 8:
-			idctBox(&r.blk, n, dst, pl.stride)
+		case n == 2:
+			idct2(&r.blk, dst, pl.stride)
+		case n == 4:
+			idct4(&r.blk, dst, pl.stride)
 		case last == 0:
 			idctDC(r.blk[0], dst, pl.stride)
 		default:
