@@ -138,8 +138,9 @@ func (d *Decoder) Bounds(o Options) image.Rectangle {
 	return p.bounds
 }
 
-// Memory returns an upper bound of the bytes Decode allocates for o,
-// including the image it returns.
+// Memory returns an upper bound of the bytes the Decoder holds once Decode
+// has run for o: what NewDecoder allocated, and everything Decode
+// allocates, the returned image included. It is 0 for invalid options.
 func (d *Decoder) Memory(o Options) int64 {
 	p, err := d.plan(o)
 	if err != nil {

@@ -1,7 +1,7 @@
 package jpeg
 
 // lutBits is the number of bits a huffTable decodes by lookup.
-const lutBits = 9
+const lutBits = 11
 
 // huffTable is a Huffman table ready for decoding: codes of up to lutBits
 // bits by one lookup, longer ones by canonical code ranges.

@@ -1,6 +1,9 @@
 package jpeg
 
-import "image"
+import (
+	"image"
+	"unsafe"
+)
 
 // maxHelpers bounds the extra goroutines of one decode.
 const maxHelpers = 7
@@ -57,12 +60,17 @@ func (p *plan) blocks(c *component) image.Rectangle {
 	return image.Rect(p.mcus.Min.X*c.H, p.mcus.Min.Y*c.V, p.mcus.Max.X*c.H, p.mcus.Max.Y*c.V)
 }
 
-// memory bounds the bytes Decode allocates for the plan: the planes, the
-// progressive coefficients, the conversion to the returned image type,
-// and the buffers of helpers.
+// decoderSize bounds what NewDecoder allocates: the Decoder itself (its
+// tables and segment buffer), its read buffer, the Exif block and the
+// components.
+const decoderSize = int64(unsafe.Sizeof(Decoder{})) + sourceSize + MaxExif + 4<<10
+
+// memory bounds the bytes the decoder holds while Decode runs for the
+// plan: itself, the planes, the progressive coefficients, the conversion
+// to the returned image type, and the buffers of helpers.
 func (p *plan) memory(d *Decoder) int64 {
 	const slack = 64 << 10 // run state and small slices
-	total := int64(slack)
+	total := decoderSize + slack
 	for i := range d.frame.comps {
 		c := &d.frame.comps[i]
 		b := p.blocks(c)
