@@ -1,8 +1,11 @@
 package jpeg
 
 import (
+	"bytes"
 	"image"
+	stdjpeg "image/jpeg"
 	"math"
+	"testing"
 )
 
 // photo returns a synthetic w×h photograph-like YCbCr 4:2:0 image:
@@ -22,4 +25,14 @@ func photo(w, h int) *image.YCbCr {
 		}
 	}
 	return m
+}
+
+// benchFileT returns a w×h photo-like baseline JPEG made by image/jpeg.
+func benchFileT(tb testing.TB, w, h int) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := stdjpeg.Encode(&buf, photo(w, h), &stdjpeg.Options{Quality: 90}); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
 }
