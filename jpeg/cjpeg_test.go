@@ -161,6 +161,8 @@ var fixtures = map[string][]string{
 	"sample-3x2.jpg":          {"-sample", "3x2,1x1,1x1", "-progressive"},
 	"sample-1x4.jpg":          {"-sample", "1x4", "-restart", "1"},
 	"arithmetic.jpg":          {"-arithmetic"},
+	"sample-4x1-restart.jpg":  {"-sample", "4x1", "-restart", "1b"},
+	"grey-restart.jpg":        {"-grayscale", "-restart", "3b"},
 }
 
 // TestFixtures decodes the committed files: those image/jpeg rejects

@@ -108,6 +108,7 @@ type Options struct {
 // concurrent use, and Decode may be called once.
 type Decoder struct {
 	src    *source
+	ra     io.ReaderAt // the reader, if it reads at offsets too
 	h      Header
 	frame  frame
 	tables tables
@@ -115,9 +116,12 @@ type Decoder struct {
 }
 
 // NewDecoder reads r from the start of a JPEG file up to its first scan.
+// If r is also an io.ReaderAt, helpers (see Options) read the file through
+// it at the offsets where restart intervals start.
 // Errors are FormatError, UnsupportedError, LimitError, or errors of r.
 func NewDecoder(r io.Reader) (*Decoder, error) {
 	d := &Decoder{src: newSource(r)}
+	d.ra, _ = r.(io.ReaderAt)
 	if err := d.readHeader(); err != nil {
 		return nil, err
 	}
@@ -162,6 +166,7 @@ func (d *Decoder) Decode(ctx context.Context, o Options) (image.Image, error) {
 		return nil, err
 	}
 	run := newRun(ctx, d, p)
+	run.opts = o
 	if err := run.scans(); err != nil {
 		return nil, err
 	}

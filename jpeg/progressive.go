@@ -66,7 +66,7 @@ func (r *run) progressive(s *scan) error {
 	var dc [4]int32
 	eobrun := 0
 	f := &r.d.frame
-	return r.mcus(s, func(mx, my int) error {
+	return r.mcus(s, func(_ *lane, mx, my int) error {
 		if s.n == 1 {
 			return r.progressiveBlock(s, 0, mx, my, &dc[0], &eobrun)
 		}
@@ -143,7 +143,7 @@ func (r *run) acFirst(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *int)
 			continue
 		}
 		if k += run; k > s.se {
-			return FormatError("too many coefficients")
+			return nil // a run past the band ends it, as libjpeg and image/jpeg read it
 		}
 		v := r.bits.receive(size) << s.al
 		*nz |= 1 << k
@@ -268,5 +268,5 @@ func (r *run) reconstructBlock(cs *coefs, q *[64]int32, ci, bx, by int) {
 	if cs.nz[by*cs.stride+bx] != 0 {
 		last = 63
 	}
-	r.put(ci, bx, by, last)
+	r.put(&r.blk, ci, bx, by, last)
 }

@@ -10,19 +10,25 @@ type run struct {
 	ctx    context.Context
 	d      *Decoder
 	p      plan
+	opts   Options
 	planes [4]plane
 	coefs  [4]coefs // progressive only
-	bits   bitReader
+	lane            // the bits and block of the decode's own goroutine
 	nscans int
 	work   int64 // coefficient visits so far
 	limit  int64 // most coefficient visits allowed
-	blk    [64]int32
+}
+
+// lane is what each goroutine decoding entropy-coded data has of its own.
+type lane struct {
+	bits bitReader
+	blk  [64]int32
 }
 
 // newRun allocates the planes (and, for progressive files, the
 // coefficients) that the plan needs.
 func newRun(ctx context.Context, d *Decoder, p plan) *run {
-	r := &run{ctx: ctx, d: d, p: p, bits: bitReader{src: d.src}}
+	r := &run{ctx: ctx, d: d, p: p, lane: lane{bits: bitReader{src: d.src}}}
 	for i := range d.frame.comps {
 		c := &d.frame.comps[i]
 		b := p.blocks(c)
@@ -123,43 +129,62 @@ func (r *run) grid(s *scan) grid {
 }
 
 // mcus calls fn for every MCU of the scan, handling restart intervals and
-// checking the context at each row of MCUs. fn decodes the MCU at (mx, my)
-// and reports whether bits past the data were used; reset is called at
-// each restart.
-func (r *run) mcus(s *scan, fn func(mx, my int) error, reset func()) error {
-	g, restart := r.grid(s), r.d.tables.restart
+// checking the context at each row of MCUs; see mcuRange.
+func (r *run) mcus(s *scan, fn func(l *lane, mx, my int) error, reset func()) error {
+	g := r.grid(s)
+	return r.mcuRange(s, &r.lane, 0, g.cols*g.rows, fn, reset)
+}
+
+// mcuRange calls fn for the MCUs of index first to end-1 of the scan,
+// first being the start of a restart interval, with the lane l. fn decodes
+// the MCU at (mx, my); reset is called at each restart. It fails if fn
+// used bits past the data, and checks the context at every row of MCUs.
+func (r *run) mcuRange(s *scan, l *lane, first, end int, fn func(l *lane, mx, my int) error, reset func()) error {
+	cols, restart := r.grid(s).cols, r.d.tables.restart
 	done := r.ctx.Done()
-	for my, i := 0, 0; my < g.rows; my++ {
-		select {
-		case <-done:
-			return r.ctx.Err()
-		default:
-		}
-		for mx := range g.cols {
-			if restart > 0 && i > 0 && i%restart == 0 {
-				if err := r.bits.reset(i/restart - 1); err != nil {
-					return err
-				}
-				reset()
+	for i := first; i < end; i++ {
+		mx, my := i%cols, i/cols
+		if mx == 0 || i == first {
+			select {
+			case <-done:
+				return r.ctx.Err()
+			default:
 			}
-			if err := fn(mx, my); err != nil {
+		}
+		if restart > 0 && i > first && i%restart == 0 {
+			if err := l.bits.reset(i/restart - 1); err != nil {
 				return err
 			}
-			if r.bits.overrun() {
-				return FormatError("short Huffman data")
-			}
-			i++
+			reset()
+		}
+		if err := fn(l, mx, my); err != nil {
+			return err
+		}
+		if l.bits.overrun() {
+			return FormatError("short Huffman data")
 		}
 	}
 	return nil
 }
 
 // sequential decodes a baseline or extended sequential scan, writing the
-// pixels of every block within the plan straight to its plane.
+// pixels of every block within the plan straight to its plane, on several
+// goroutines if restart intervals allow and helpers are granted.
 func (r *run) sequential(s *scan) error {
+	if k, release := r.helpers(s); k > 0 {
+		defer release()
+		return r.parallel(s, k+1)
+	}
+	g := r.grid(s)
+	return r.sequentialRange(s, &r.lane, 0, g.cols*g.rows)
+}
+
+// sequentialRange decodes the MCUs first to end-1 of a sequential scan
+// with the lane l.
+func (r *run) sequentialRange(s *scan, l *lane, first, end int) error {
 	var dc [4]int32
 	single := s.n == 1
-	return r.mcus(s, func(mx, my int) error {
+	return r.mcuRange(s, l, first, end, func(l *lane, mx, my int) error {
 		for i := range s.n {
 			ci := s.comp[i]
 			c := &r.d.frame.comps[ci]
@@ -171,11 +196,11 @@ func (r *run) sequential(s *scan) error {
 			}
 			for by := my * v; by < my*v+v; by++ {
 				for bx := mx * h; bx < mx*h+h; bx++ {
-					last, err := r.bits.block(&r.blk, &dc[i], dcT, acT, q)
+					last, err := l.bits.block(&l.blk, &dc[i], dcT, acT, q)
 					if err != nil {
 						return err
 					}
-					r.put(ci, bx, by, last)
+					r.put(&l.blk, ci, bx, by, last)
 				}
 			}
 		}
@@ -183,10 +208,10 @@ func (r *run) sequential(s *scan) error {
 	}, func() { dc = [4]int32{} })
 }
 
-// put writes the block (bx, by) of component ci from r.blk, whose last
+// put writes the block (bx, by) of component ci from blk, whose last
 // non-zero coefficient has zig-zag index last, if the plan wants it, and
-// clears r.blk.
-func (r *run) put(ci, bx, by, last int) {
+// clears blk.
+func (r *run) put(blk *[64]int32, ci, bx, by, last int) {
 	pl := &r.planes[ci]
 	if (image.Point{bx, by}).In(pl.blocks) {
 		n := r.p.n
@@ -194,16 +219,16 @@ func (r *run) put(ci, bx, by, last int) {
 		dst := pl.pix[off:]
 		switch {
 		case n == 1:
-			idct1(r.blk[0], dst)
+			idct1(blk[0], dst)
 		case n == 2:
-			idct2(&r.blk, dst, pl.stride)
+			idct2(blk, dst, pl.stride)
 		case n == 4:
-			idct4(&r.blk, dst, pl.stride)
+			idct4(blk, dst, pl.stride)
 		case last == 0:
-			idctDC(r.blk[0], dst, pl.stride)
+			idctDC(blk[0], dst, pl.stride)
 		default:
-			idct8(&r.blk, dst, pl.stride)
+			idct8(blk, dst, pl.stride)
 		}
 	}
-	r.blk = [64]int32{}
+	*blk = [64]int32{}
 }

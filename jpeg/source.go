@@ -14,8 +14,12 @@ type source struct {
 	r        io.Reader
 	buf      []byte
 	pos, end int
+	base     int64 // file offset of buf[0]
 	err      error // why r stopped giving data (io.EOF at the end)
 }
+
+// offset returns the file offset of the next unread byte.
+func (s *source) offset() int64 { return s.base + int64(s.pos) }
 
 func newSource(r io.Reader) *source {
 	return &source{r: r, buf: make([]byte, sourceSize)}
@@ -27,6 +31,7 @@ func (s *source) fill(want int) bool {
 	if s.end-s.pos >= want {
 		return true
 	}
+	s.base += int64(s.pos)
 	s.end = copy(s.buf, s.buf[s.pos:s.end])
 	s.pos = 0
 	for s.end < want && s.err == nil {

@@ -1,0 +1,133 @@
+package jpeg
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	stdjpeg "image/jpeg"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// maxFuzzPixels bounds the images fuzzed: instrumented for coverage, a
+// decode of a few megapixels takes seconds.
+const maxFuzzPixels = 1 << 18
+
+// FuzzDecode runs this package and image/jpeg on the same bytes. Neither
+// may panic; this package must stay within the memory it estimates, and
+// give the same verdict (decodes or not) as image/jpeg but for the
+// differences knownDifference documents.
+func FuzzDecode(f *testing.F) {
+	// Small seeds: the fuzzer mutates and minimises them much faster.
+	fix, _ := filepath.Glob(filepath.Join("testdata", "*.jpg"))
+	for _, path := range fix {
+		if data, err := os.ReadFile(path); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add(benchFileT(f, 33, 17))
+	if data, err := os.ReadFile(filepath.Join("testdata", "progressive-restart.jpg")); err == nil {
+		f.Add(flood(bytes.TrimSuffix(data, []byte{0xff, 0xd9}), 70, 63, 63, true))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := stdjpeg.DecodeConfig(bytes.NewReader(data))
+		if err == nil && cfg.Width*cfg.Height > maxFuzzPixels {
+			return // too slow to fuzz with
+		}
+		var est int64
+		var ours error
+		allocated := allocatedBy(func() { est, ours = decodeFuzz(data) })
+				if allocated > est {
+			t.Fatalf("allocated %d bytes, estimated %d", allocated, est)
+		}
+		_, theirs := stdjpeg.Decode(bytes.NewReader(data))
+		if (ours == nil) != (theirs == nil) && !knownDifference(data, ours, theirs) {
+			t.Fatalf("this package: %v; image/jpeg: %v", ours, theirs)
+		}
+	})
+}
+
+// decodeFuzz decodes data at a scale chosen by its length, returning the
+// memory estimate and the error.
+func decodeFuzz(data []byte) (int64, error) {
+	d, err := NewDecoder(bytes.NewReader(data))
+	if err != nil {
+		return decoderSize, err
+	}
+	if d.h.Width*d.h.Height > maxFuzzPixels {
+		return decoderSize, LimitError("too large to fuzz") // a caller bounds dimensions first
+	}
+	o := Options{Scale: 1 << (len(data) % 4)}
+	_, err = d.Decode(context.Background(), o)
+	return d.Memory(o), err
+}
+
+// knownDifference reports whether the verdicts of this package (ours) and
+// image/jpeg (theirs) differ for a documented reason:
+//   - image/jpeg does not implement sampling factors of 3, luma sampled
+//     below chroma and other valid layouts, nor progressive files with
+//     restart intervals in some cases; this package decodes them;
+//   - this package bounds scans and work (LimitError), and checks that a
+//     Huffman table's codes fit their lengths;
+//   - image/jpeg ignores data missing after the last MCU it needs in
+//     some cases, and accepts an "FF xx" marker inside entropy-coded data
+//     where its bits are not needed.
+func knownDifference(data []byte, ours, theirs error) bool {
+	var unsupported stdjpeg.UnsupportedError
+	var limit LimitError
+	switch {
+	case ours == nil && errors.As(theirs, &unsupported):
+		return true
+	case ours == nil && theirs.Error() == "invalid JPEG format: missing 0xff00 sequence" && progressiveRestart(data):
+		return true
+	case errors.As(ours, &limit):
+		return true
+	case ours != nil && ours.Error() == FormatError("bad Huffman table: too many codes").Error():
+		return true
+	}
+	return libjpegAgrees(data, ours)
+}
+
+// libjpegAgrees reports whether djpeg, if installed, decodes data without
+// a warning exactly when this package decodes it. Where image/jpeg
+// alone disagrees, it is image/jpeg's reading that is off: for instance,
+// it reads the invalid symbols "run 1–14, size 0" of a sequential scan as
+// runs of empty blocks, where libjpeg (and this package) end the block.
+func libjpegAgrees(data []byte, ours error) bool {
+	if _, err := exec.LookPath("djpeg"); err != nil {
+		return false
+	}
+	cmd := exec.Command("djpeg", "-dct", "int", "-nosmooth")
+	cmd.Stdin = bytes.NewReader(data)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	return (err == nil || onlyExtraneousBytes(err, stderr.String())) == (ours == nil)
+}
+
+// onlyExtraneousBytes reports whether djpeg failed only with its warning
+// (exit status 2) about bytes between segments, which this package and
+// image/jpeg skip silently too.
+func onlyExtraneousBytes(err error, stderr string) bool {
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		return false
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if !strings.Contains(line, "extraneous bytes before marker") {
+			return false
+		}
+	}
+	return true
+}
+
+// progressiveRestart reports whether data is a progressive JPEG with
+// restart intervals, which image/jpeg fails to decode when an interval
+// ends within a run of blocks with no coefficient in the band.
+func progressiveRestart(data []byte) bool {
+	d, err := NewDecoder(bytes.NewReader(data))
+	return err == nil && d.h.Progressive && d.tables.restart > 0
+}
