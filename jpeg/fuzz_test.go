@@ -40,7 +40,7 @@ func FuzzDecode(f *testing.F) {
 		var est int64
 		var ours error
 		allocated := allocatedBy(func() { est, ours = decodeFuzz(data) })
-				if allocated > est {
+		if allocated > est {
 			t.Fatalf("allocated %d bytes, estimated %d", allocated, est)
 		}
 		_, theirs := stdjpeg.Decode(bytes.NewReader(data))
