@@ -169,13 +169,13 @@ func (b *bitReader) block(blk *[64]int32, dc *int32, dcT, acT *huffTable, q *[64
 			k += 16
 			continue
 		}
-		if k += run; k > 63 {
-			break
-		}
 		v := extend(int32(acc>>(64-size)), size)
 		acc <<= size
 		n -= size
-		z := unzig[k&63]
+		if k += run; k > 63 {
+			break // a run past the block ends it, its bits read, as libjpeg does
+		}
+		z := unzig[k]
 		blk[z] = v * q[z]
 		last, k = k, k+1
 	}

@@ -92,15 +92,17 @@ func knownDifference(data []byte, ours, theirs error) bool {
 }
 
 // libjpegAgrees reports whether djpeg, if installed, decodes data without
-// a warning exactly when this package decodes it. Where image/jpeg
-// alone disagrees, it is image/jpeg's reading that is off: for instance,
-// it reads the invalid symbols "run 1–14, size 0" of a sequential scan as
-// runs of empty blocks, where libjpeg (and this package) end the block.
+// a warning of corrupt data exactly when this package decodes it. Where
+// image/jpeg alone disagrees, it is image/jpeg's reading that is off: for
+// instance, it reads the invalid symbols "run 1–14, size 0" of a
+// sequential scan as runs of empty blocks, where libjpeg (and this
+// package) end the block.
 func libjpegAgrees(data []byte, ours error) bool {
 	if _, err := exec.LookPath("djpeg"); err != nil {
 		return false
 	}
-	cmd := exec.Command("djpeg", "-dct", "int", "-nosmooth")
+	// At trace level 3, libjpeg prints every warning, not just the first.
+	cmd := exec.Command("djpeg", "-v", "-v", "-v", "-dct", "int", "-nosmooth", "-outfile", os.DevNull)
 	cmd.Stdin = bytes.NewReader(data)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -108,16 +110,16 @@ func libjpegAgrees(data []byte, ours error) bool {
 	return (err == nil || onlyExtraneousBytes(err, stderr.String())) == (ours == nil)
 }
 
-// onlyExtraneousBytes reports whether djpeg failed only with its warning
-// (exit status 2) about bytes between segments, which this package and
-// image/jpeg skip silently too.
+// onlyExtraneousBytes reports whether djpeg failed only with warnings
+// (exit status 2), and all of them about bytes between segments, which
+// this package and image/jpeg skip silently too.
 func onlyExtraneousBytes(err error, stderr string) bool {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
 		return false
 	}
-	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
-		if !strings.Contains(line, "extraneous bytes before marker") {
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(line, "Corrupt JPEG data") && !strings.Contains(line, "extraneous bytes before marker") {
 			return false
 		}
 	}

@@ -142,10 +142,10 @@ func (r *run) acFirst(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *int)
 			k += 15
 			continue
 		}
-		if k += run; k > s.se {
-			return nil // a run past the band ends it, as libjpeg and image/jpeg read it
-		}
 		v := r.bits.receive(size) << s.al
+		if k += run; k > s.se {
+			return nil // a run past the band ends it, its bits read, as libjpeg does
+		}
 		*nz |= 1 << k
 		if j := cs.slot[k]; j >= 0 && vals != nil {
 			vals[j] = int16(v)
