@@ -26,6 +26,7 @@ const (
 // tables is the decoding state that segments between scans may change.
 type tables struct {
 	quant    [4][64]int32 // natural order
+	hasQuant [4]bool
 	dc, ac   [4]huffTable
 	restart  int // MCUs per restart interval; 0 if none
 	jfif     bool
@@ -170,6 +171,7 @@ func (d *Decoder) readDQT(n int) error {
 			return FormatError("bad DQT segment")
 		}
 		q := &d.tables.quant[tq]
+		d.tables.hasQuant[tq] = true
 		for k := range 64 {
 			v := int32(p[1+k])
 			if pq == 1 {

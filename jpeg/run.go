@@ -100,10 +100,14 @@ func (r *run) charge(s *scan) error {
 	return nil
 }
 
-// checkTables checks that the Huffman tables the scan uses are defined.
+// checkTables checks that the Huffman and quantisation tables the scan
+// uses are defined, as libjpeg does.
 func (r *run) checkTables(s *scan) error {
 	t := &r.d.tables
 	for i := range s.n {
+		if !t.hasQuant[r.d.frame.comps[s.comp[i]].tq] {
+			return FormatError("undefined quantization table")
+		}
 		dc := s.ss == 0 && s.ah == 0
 		ac := s.se > 0 && (!r.d.h.Progressive || s.ss > 0)
 		if dc && !t.dc[s.td[i]].defined || ac && !t.ac[s.ta[i]].defined {
