@@ -116,6 +116,15 @@ func extend(v int32, size int) int32 {
 // errBadCode is the error for bits that are no code of their table.
 var errBadCode = FormatError("bad Huffman code")
 
+// lookup decodes the code at the top of the left-aligned bits acc,
+// returning its symbol and length, or length 0 if there is none.
+func (t *huffTable) lookup(acc uint64) (uint8, int) {
+	if e := t.lut[acc>>(64-lutBits)]; e != 0 {
+		return uint8(e), int(e >> 8)
+	}
+	return t.slowSymbol(acc)
+}
+
 // slowSymbol decodes a code longer than lutBits from the left-aligned bits
 // acc, returning its symbol and length, or length 0 if there is none.
 func (t *huffTable) slowSymbol(acc uint64) (uint8, int) {

@@ -13,6 +13,7 @@ type coefs struct {
 	nz     []uint64 // bit k: zig-zag coefficient k is non-zero; per block of the grid
 	stride int      // blocks per row of the grid
 	slot   [64]int8 // index in a block's vals of zig-zag coefficient k, or -1
+	nat    []uint8  // natural index of each of a block's vals
 }
 
 func newCoefs(c *component, b image.Rectangle, n int) coefs {
@@ -26,6 +27,9 @@ func newCoefs(c *component, b image.Rectangle, n int) coefs {
 	}
 	for i, f := range cs.freqs {
 		pos[f] = i
+		for _, g := range cs.freqs {
+			cs.nat = append(cs.nat, uint8(8*f+g))
+		}
 	}
 	for k, z := range unzig {
 		cs.slot[k] = -1
@@ -127,28 +131,58 @@ func (r *run) acFirst(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *int)
 		*eobrun--
 		return nil
 	}
-	t := &r.d.tables.ac[s.ta[0]]
+	return r.bits.acFirst(&r.d.tables.ac[s.ta[0]], cs, vals, nz, s, eobrun)
+}
+
+// acFirst decodes the coefficients of the band of s of one block into
+// vals (those kept, as cs says) and their non-zero bits into nz, or the
+// start of a run of empty bands into eobrun. Like block, it keeps the bit
+// buffer in locals and decodes a whole coefficient with one lookup where
+// it can: it is the hot loop of progressive decoding.
+func (b *bitReader) acFirst(t *huffTable, cs *coefs, vals []int16, nz *uint64, s *scan, eobrun *int) error {
+	acc, n := b.acc, b.n
+	defer func() { b.acc, b.n = acc, n }()
 	for k := s.ss; k <= s.se; k++ {
-		rs, err := r.bits.symbol(t)
-		if err != nil {
-			return err
+		if n < 32 {
+			b.acc, b.n = acc, n
+			b.refill()
+			acc, n = b.acc, b.n
 		}
-		run, size := int(rs>>4), int(rs&15)
-		if size == 0 {
-			if run < 15 {
-				*eobrun = 1<<run - 1 + int(r.bits.bits(run))
+		var run int
+		var v int32
+		if f := t.fast[acc>>(64-lutBits)]; f != 0 {
+			run, v = int(f>>8)&15, f>>16
+			acc <<= f & 0xff
+			n -= int(f & 0xff)
+		} else {
+			rs, l := t.lookup(acc)
+			if l == 0 {
+				return errBadCode
+			}
+			acc <<= l
+			n -= l
+			run = int(rs >> 4)
+			size := int(rs & 15)
+			if size == 0 && run < 15 {
+				b.acc, b.n = acc, n
+				*eobrun = 1<<run - 1 + int(b.bits(run))
+				acc, n = b.acc, b.n
 				return nil
 			}
-			k += 15
-			continue
+			if size == 0 {
+				k += 15
+				continue
+			}
+			v = extend(int32(acc>>(64-size)), size)
+			acc <<= size
+			n -= size
 		}
-		v := r.bits.receive(size) << s.al
 		if k += run; k > s.se {
 			return nil // a run past the band ends it, its bits read, as libjpeg does
 		}
 		*nz |= 1 << k
 		if j := cs.slot[k]; j >= 0 && vals != nil {
-			vals[j] = int16(v)
+			vals[j] = int16(v << s.al)
 		}
 	}
 	return nil
@@ -259,10 +293,9 @@ func (r *run) reconstruct() error {
 // reconstructBlock dequantises the kept coefficients of one block into
 // r.blk and writes its pixels.
 func (r *run) reconstructBlock(cs *coefs, q *[64]int32, ci, bx, by int) {
-	vals, m := cs.block(bx, by), len(cs.freqs)
-	for j, v := range vals {
-		z := cs.freqs[j/m]*8 + cs.freqs[j%m]
-		r.blk[z] = int32(v) * q[z]
+	vals := cs.block(bx, by)
+	for j, z := range cs.nat[:len(vals)] {
+		r.blk[z] = int32(vals[j]) * q[z]
 	}
 	last := 0
 	if cs.nz[by*cs.stride+bx] != 0 {
