@@ -70,8 +70,9 @@ func decodeFuzz(data []byte) (int64, error) {
 //   - image/jpeg does not implement sampling factors of 3, luma sampled
 //     below chroma and other valid layouts, nor progressive files with
 //     restart intervals in some cases; this package decodes them;
-//   - this package bounds scans and work (LimitError), and checks that a
-//     Huffman table's codes fit their lengths;
+//   - this package bounds scans and work (LimitError), checks that a
+//     Huffman table's codes fit their lengths, and refuses bits that are no
+//     code of their table;
 //   - image/jpeg ignores data missing after the last MCU it needs in
 //     some cases, and accepts an "FF xx" marker inside entropy-coded data
 //     where its bits are not needed.
@@ -85,7 +86,12 @@ func knownDifference(data []byte, ours, theirs error) bool {
 		return true
 	case errors.As(ours, &limit):
 		return true
-	case ours != nil && ours.Error() == FormatError("bad Huffman table: too many codes").Error():
+	case errors.Is(ours, FormatError("bad Huffman table: too many codes")):
+		return true
+	case errors.Is(ours, errBadCode) && theirs == nil:
+		// Bits that are no code of their table: corrupt data. image/jpeg
+		// may not reach them (see libjpegAgrees), and libjpeg-turbo's
+		// fast path reads them silently as symbol 0.
 		return true
 	}
 	return libjpegAgrees(data, ours)
