@@ -119,8 +119,9 @@ func (b *bitReader) symbol(t *huffTable) (uint8, error) {
 // blk, dequantised by q, in natural order; dc is the component's DC
 // predictor. It returns the zig-zag index of the last coefficient
 // decoded. The AC loop keeps the bit buffer in locals and inlines the
-// table lookups: it is the decoder's hottest loop, and splitting it up
-// costs a third of its speed.
+// table lookups: it is the decoder's hottest loop, and split into a call
+// per coefficient (symbol, then receive) the decode of a 12 MP file at
+// 1/8 took 40 % longer or more in interleaved runs.
 func (b *bitReader) block(blk *[64]int32, dc *int32, dcT, acT *huffTable, q *[64]int32) (int, error) {
 	t, err := b.symbol(dcT)
 	if err != nil {

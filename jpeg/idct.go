@@ -35,11 +35,17 @@ func clamp8(v int32) uint8 {
 }
 
 // idct8 writes the 8×8 pixels of the dequantised coefficients blk
-// (natural order) to dst, rows stride bytes apart. The two passes are
-// written out in full: calling a one-dimensional transform sixteen times
-// a block costs a fifth of the decoder's time.
+// (natural order) to dst, rows stride bytes apart: a column pass, then a
+// row pass.
 func idct8(blk *[64]int32, dst []uint8, stride int) {
 	var ws [64]int32
+	idctColumns(blk, &ws)
+	idctRows(&ws, dst, stride)
+}
+
+// idctColumns transforms the columns of blk into ws, keeping passBits
+// extra bits. A column with no AC coefficient is its DC all along.
+func idctColumns(blk, ws *[64]int32) {
 	for c := range 8 {
 		col := blk[c:]
 		if col[8]|col[16]|col[24]|col[32]|col[40]|col[48]|col[56] == 0 {
@@ -66,6 +72,11 @@ func idct8(blk *[64]int32, dst []uint8, stride int) {
 		ws[24+c] = (e3 + o0 + rnd) >> sh
 		ws[32+c] = (e3 - o0 + rnd) >> sh
 	}
+}
+
+// idctRows transforms the rows of ws into pixels, level-shifted and
+// clamped.
+func idctRows(ws *[64]int32, dst []uint8, stride int) {
 	for r := range 8 {
 		row := ws[8*r : 8*r+8 : 8*r+8]
 		out := dst[r*stride : r*stride+8 : r*stride+8]

@@ -229,14 +229,7 @@ func (r *run) refineRuns(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *i
 				v = 1 << s.al
 			}
 		}
-		// Skip run zero coefficients, refining the non-zero ones passed.
-		for ; k <= s.se; k++ {
-			if *nz&(1<<k) != 0 {
-				r.refineBit(cs, vals, *nz, k, s.al)
-			} else if run--; run < 0 {
-				break
-			}
-		}
+		k = r.skipZeros(s, cs, vals, *nz, k, run)
 		if v != 0 {
 			if k > s.se {
 				return 0, FormatError("too many coefficients")
@@ -249,6 +242,20 @@ func (r *run) refineRuns(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *i
 		k++
 	}
 	return k, nil
+}
+
+// skipZeros passes run zero coefficients of the band from k on, refining
+// the non-zero ones on the way, and returns the index of the next zero
+// one (past the band if there is none).
+func (r *run) skipZeros(s *scan, cs *coefs, vals []int16, nz uint64, k, run int) int {
+	for ; k <= s.se; k++ {
+		if nz&(1<<k) != 0 {
+			r.refineBit(cs, vals, nz, k, s.al)
+		} else if run--; run < 0 {
+			break
+		}
+	}
+	return k
 }
 
 // refineBit reads the correction bit of coefficient k if it is non-zero.
