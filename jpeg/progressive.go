@@ -222,6 +222,9 @@ func (r *run) refineRuns(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *i
 			*eobrun = 1<<run + int(r.bits.bits(run))
 			return k, nil
 		}
+		if size > 1 {
+			return 0, FormatError("unexpected Huffman code in a refinement scan")
+		}
 		var v int32
 		if size != 0 {
 			v = -1 << s.al
