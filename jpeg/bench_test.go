@@ -45,3 +45,11 @@ func BenchmarkDecode12MP(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDecode12MPProgressive decodes a 12 MP progressive cjpeg file
+// at 1/4, the scale the pipeline picks for it.
+func BenchmarkDecode12MPProgressive(b *testing.B) {
+	data := cjpeg(b, 4032, 3024, "-quality", "90", "-progressive")
+	b.Run("scale1/4", func(b *testing.B) { benchDecode(b, data, Options{Scale: 4}) })
+	b.Run("scale1/1", func(b *testing.B) { benchDecode(b, data, Options{}) })
+}

@@ -1,6 +1,9 @@
 package jpeg
 
-import "image"
+import (
+	"image"
+	"math/bits"
+)
 
 // coefs holds what a progressive decode keeps of one component: for the
 // blocks within the plan, the coefficients the scale needs (keptFreqs);
@@ -199,12 +202,19 @@ func (r *run) acRefine(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *int
 		}
 	}
 	if *eobrun > 0 {
-		for ; k <= s.se; k++ {
-			r.refineBit(cs, vals, *nz, k, s.al)
-		}
+		r.refineSet(cs, vals, *nz&band(k, s.se), s.al)
 		*eobrun--
 	}
 	return nil
+}
+
+// band returns the mask of the coefficients from..to (zig-zag indices);
+// empty if from > to.
+func band(from, to int) uint64 {
+	if from > to {
+		return 0
+	}
+	return ^uint64(0) >> (63 - to) &^ (1<<from - 1)
 }
 
 // refineRuns reads the run/size codes of a refinement scan for one block,
@@ -251,24 +261,40 @@ func (r *run) refineRuns(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *i
 // the non-zero ones on the way, and returns the index of the next zero
 // one (past the band if there is none).
 func (r *run) skipZeros(s *scan, cs *coefs, vals []int16, nz uint64, k, run int) int {
-	for ; k <= s.se; k++ {
-		if nz&(1<<k) != 0 {
-			r.refineBit(cs, vals, nz, k, s.al)
-		} else if run--; run < 0 {
-			break
-		}
+	zeros := ^nz & band(k, s.se)
+	for ; run > 0 && zeros != 0; run-- {
+		zeros &= zeros - 1
 	}
-	return k
+	next := s.se + 1
+	if zeros != 0 {
+		next = bits.TrailingZeros64(zeros)
+	}
+	r.refineSet(cs, vals, nz&band(k, next-1), s.al)
+	return next
 }
 
-// refineBit reads the correction bit of coefficient k if it is non-zero.
-func (r *run) refineBit(cs *coefs, vals []int16, nz uint64, k, al int) {
-	if nz&(1<<k) == 0 {
-		return
+// refineSet reads one correction bit for each coefficient of the mask m
+// (non-zero ones), in order, up to 16 at a time, and applies those of the
+// coefficients kept.
+func (r *run) refineSet(cs *coefs, vals []int16, m uint64, al int) {
+	for m != 0 {
+		c := min(bits.OnesCount64(m), 16)
+		v := r.bits.bits(c)
+		for i := c - 1; i >= 0; i-- {
+			k := bits.TrailingZeros64(m)
+			m &= m - 1
+			if v>>i&1 != 0 {
+				cs.correct(vals, k, al)
+			}
+		}
 	}
-	bit := r.bits.bits(1)
+}
+
+// correct adds the correction bit al to kept coefficient k of vals, away
+// from zero, unless that bit is set already.
+func (cs *coefs) correct(vals []int16, k, al int) {
 	j := cs.slot[k]
-	if bit == 0 || j < 0 || vals == nil {
+	if j < 0 || vals == nil {
 		return
 	}
 	if v := vals[j]; v&(1<<al) == 0 {
