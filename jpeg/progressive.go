@@ -243,10 +243,7 @@ func (r *run) refineRuns(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *i
 			}
 		}
 		k = r.skipZeros(s, cs, vals, *nz, k, run)
-		if v != 0 {
-			if k > s.se {
-				return 0, FormatError("too many coefficients")
-			}
+		if v != 0 && k <= s.se { // past the band, libjpeg drops it too
 			*nz |= 1 << k
 			if j := cs.slot[k]; j >= 0 && vals != nil {
 				vals[j] = int16(v)
