@@ -29,7 +29,11 @@ func (p *Processor) inspectJPEG(ctx context.Context, r io.ReadSeeker) (*upload, 
 		return nil, fmt.Errorf("avatar: seek upload: %w", err)
 	}
 	gr := &guardedReader{ctx: ctx, r: r}
-	dec, err := jpeg.NewDecoder(gr)
+	var src io.Reader = gr
+	if ra, ok := r.(io.ReaderAt); ok {
+		src = guardedReaderAt{gr, ra}
+	}
+	dec, err := jpeg.NewDecoder(src)
 	if err != nil {
 		return nil, jpegError(gr, err)
 	}
@@ -96,10 +100,11 @@ func decodeJPEG(ctx context.Context, j *jpegUpload) (img image.Image, err error)
 func jpegError(gr *guardedReader, err error) error {
 	var unsupported jpeg.UnsupportedError
 	var limit jpeg.LimitError
+	var read readError
 	switch {
 	case gr.err != nil:
 		return gr.err
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, &read), errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return err
 	case errors.As(err, &unsupported):
 		return portrait.Errorf(portrait.EUNSUPPORTEDIMAGE, "This JPEG is not supported: %s.", string(unsupported))
@@ -108,3 +113,28 @@ func jpegError(gr *guardedReader, err error) error {
 	}
 	return errCorrupt()
 }
+
+// guardedReaderAt is a guardedReader that also reads at offsets, for the
+// goroutines that decode restart intervals. It records nothing: its
+// errors reach the decoder's caller through the decoder.
+type guardedReaderAt struct {
+	*guardedReader
+	ra io.ReaderAt
+}
+
+func (g guardedReaderAt) ReadAt(b []byte, off int64) (int, error) {
+	if err := g.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := g.ra.ReadAt(b, off)
+	if err != nil && err != io.EOF {
+		err = readError{err}
+	}
+	return n, err
+}
+
+// readError is a failure to read the upload itself (not its data).
+type readError struct{ err error }
+
+func (e readError) Error() string { return "avatar: read upload: " + e.err.Error() }
+func (e readError) Unwrap() error { return e.err }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"image"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -154,5 +156,37 @@ func TestScaledDecodeMatchesFull(t *testing.T) {
 	}
 	if d := gridDistance(grid(squares[0]), grid(squares[1])); d > 1 {
 		t.Errorf("grid distance %.2f between the scaled and the full decode", d)
+	}
+}
+
+// TestRestartIntervalsInParallel processes a 2 MP JPEG with a restart
+// marker every MCU row from a file, with worker slots to spare and
+// without: the avatars are the same.
+func TestRestartIntervalsInParallel(t *testing.T) {
+	data := goJPEG(t, "video-001.restart2.jpeg")
+	if _, err := exec.LookPath("cjpeg"); err == nil {
+		path := filepath.Join(t.TempDir(), "restart.jpg")
+		writeCJPEG(t, path, 1920, 1080, "-restart", "1")
+		data = readFile(t, path)
+	}
+	path := filepath.Join(t.TempDir(), "upload.jpg")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var avatars [][]byte
+	for _, workers := range []int{1, 4} {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		a, err := New(Config{Workers: workers}).Process(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		avatars = append(avatars, a.Data)
+	}
+	if !bytes.Equal(avatars[0], avatars[1]) {
+		t.Error("the avatar decoded with helpers differs from the one decoded alone")
 	}
 }

@@ -58,7 +58,7 @@ var benchFiles = []struct {
 }
 
 // writeCJPEG encodes the bench photo of w×h with cjpeg at quality 90.
-func writeCJPEG(b *testing.B, path string, w, h int, args ...string) {
+func writeCJPEG(b testing.TB, path string, w, h int, args ...string) {
 	src := photo(w, h)
 	var ppm bytes.Buffer
 	fmt.Fprintf(&ppm, "P6\n%d %d\n255\n", w, h)
