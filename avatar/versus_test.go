@@ -42,6 +42,25 @@ func BenchmarkVersusLibvips(b *testing.B) {
 		}
 		b.Run(f.name, func(b *testing.B) { versus(b, path, f.perRound) })
 	}
+	b.Run("scan-flood", func(b *testing.B) { refuseFlood(b, filepath.Join(dir, "flood.jpg")) })
+}
+
+// refuseFlood writes a 16 MiB scan flood to path (for .ci/bench-jpeg to
+// upload) and reports the median time Process takes to refuse it.
+func refuseFlood(b *testing.B, path string) {
+	data := scanFlood(b, 16<<20/42)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	var ms []float64
+	for range 7 {
+		start := time.Now()
+		if _, err := New(Config{}).Process(context.Background(), bytes.NewReader(data)); err == nil {
+			b.Fatal("the flood was accepted")
+		}
+		ms = append(ms, float64(time.Since(start).Microseconds())/1000)
+	}
+	b.ReportMetric(median(ms), "ms-to-refuse")
 }
 
 // benchFiles are the files of BENCHMARKS.md: photo-like, quality 90.

@@ -73,9 +73,10 @@ func decodeFuzz(data []byte) (int64, error) {
 //   - this package bounds scans and work (LimitError), checks that a
 //     Huffman table's codes fit their lengths, and refuses bits that are no
 //     code of their table;
-//   - image/jpeg ignores data missing after the last MCU it needs in
-//     some cases, and accepts an "FF xx" marker inside entropy-coded data
-//     where its bits are not needed.
+//   - image/jpeg refuses a refinement run past the end of its band,
+//     which libjpeg and this package read on;
+//   - where image/jpeg and libjpeg disagree, libjpeg decides (see
+//     libjpegAgrees).
 func knownDifference(data []byte, ours, theirs error) bool {
 	var unsupported stdjpeg.UnsupportedError
 	var limit LimitError
@@ -83,6 +84,11 @@ func knownDifference(data []byte, ours, theirs error) bool {
 	case ours == nil && errors.As(theirs, &unsupported):
 		return true
 	case ours == nil && theirs.Error() == "invalid JPEG format: missing 0xff00 sequence" && progressiveRestart(data):
+		return true
+	case ours == nil && theirs.Error() == "invalid JPEG format: too many coefficients":
+		// A refinement run past the end of its band: libjpeg places the
+		// coefficient after the band, as this package does; image/jpeg
+		// stops.
 		return true
 	case errors.As(ours, &limit):
 		return true

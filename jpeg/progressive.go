@@ -243,7 +243,7 @@ func (r *run) refineRuns(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *i
 			}
 		}
 		k = r.skipZeros(s, cs, vals, *nz, k, run)
-		if v != 0 && k <= s.se { // past the band, libjpeg drops it too
+		if v != 0 && k <= 63 { // past the band, it lands after it, as in libjpeg
 			*nz |= 1 << k
 			if j := cs.slot[k]; j >= 0 && vals != nil {
 				vals[j] = int16(v)
