@@ -2,8 +2,10 @@
 //
 // The type is decided from the file's bytes, the dimensions are read from
 // the header and bounded before anything large is allocated, decoding is
-// admitted against a shared memory budget, the image is centre-cropped to
-// a square and shrunk, then turned upright by its Exif orientation (the
+// admitted against a shared memory budget (a JPEG is decoded by package
+// jpeg from the very header admission read, only its centred square, at
+// the smallest scale that covers the avatar), the image is centre-cropped
+// to a square and shrunk, then turned upright by its Exif orientation (the
 // eight orientations commute with a centred square crop and scaling, and
 // turning the small result is cheap), and re-encoded from its pixels
 // alone, which drops all metadata and any trailing payload.
@@ -137,8 +139,8 @@ type upload struct {
 // Process reads an uploaded file from its start and returns its avatar.
 // Errors are *portrait.Error with code EEMPTYFILE, EUNSUPPORTEDIMAGE,
 // ECORRUPTIMAGE, EIMAGETOOLARGE, EDECODETIMEOUT or EOVERLOADED (RetryAfter
-// set); ctx.Err()
-// if ctx ends first; or a plain error if r fails to read or seek.
+// set); ctx.Err() if ctx ends first; or a plain error if r fails to read
+// or seek.
 func (p *Processor) Process(ctx context.Context, r io.ReadSeeker) (*Avatar, error) {
 	up, err := p.inspect(ctx, r)
 	if err != nil {
