@@ -5,6 +5,7 @@ import (
 	"context"
 	stdjpeg "image/jpeg"
 	"testing"
+	"time"
 )
 
 // benchFile returns a w×h photo-like baseline JPEG made by image/jpeg.
@@ -52,4 +53,28 @@ func BenchmarkDecode12MPProgressive(b *testing.B) {
 	data := cjpeg(b, 4032, 3024, "-quality", "90", "-progressive")
 	b.Run("scale1/4", func(b *testing.B) { benchDecode(b, data, Options{Scale: 4}) })
 	b.Run("scale1/1", func(b *testing.B) { benchDecode(b, data, Options{}) })
+}
+
+// BenchmarkCancelLatency decodes a 30 MP progressive file in full and
+// cancels the context 100 ms in: it reports how long Decode took to
+// return after the cancellation (the bound is 100 ms).
+func BenchmarkCancelLatency(b *testing.B) {
+	data := cjpeg(b, 6000, 5000, "-quality", "95", "-progressive")
+	var worst time.Duration
+	for b.Loop() {
+		d, err := NewDecoder(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var at time.Time
+		timer := time.AfterFunc(100*time.Millisecond, func() { at = time.Now(); cancel() })
+		_, err = d.Decode(ctx, Options{})
+		timer.Stop()
+		if err == nil {
+			b.Fatal("decoded before the cancellation")
+		}
+		worst = max(worst, time.Since(at))
+	}
+	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms-after-cancel")
 }
