@@ -143,9 +143,7 @@ func (b *bitReader) block(blk *[64]int32, dc *int32, dcT, acT *huffTable, q *[64
 			k += int(f>>8) & 15
 			acc <<= f & 0xff
 			n -= int(f & 0xff)
-			if k > 63 {
-				break
-			}
+			k = min(k, 63) // past the block: see below
 			z := unzig[k]
 			blk[z] = f >> 16 * q[z]
 			last, k = k, k+1
@@ -174,7 +172,7 @@ func (b *bitReader) block(blk *[64]int32, dc *int32, dcT, acT *huffTable, q *[64
 		acc <<= size
 		n -= size
 		if k += run; k > 63 {
-			break // a run past the block ends it, its bits read, as libjpeg does
+			k = 63 // a run past the block ends it, at 63, as libjpeg reads it
 		}
 		z := unzig[k]
 		blk[z] = v * q[z]

@@ -180,12 +180,19 @@ func (b *bitReader) acFirst(t *huffTable, cs *coefs, vals []int16, nz *uint64, s
 			acc <<= size
 			n -= size
 		}
-		if k += run; k > s.se {
-			return nil // a run past the band ends it, its bits read, as libjpeg does
+		k += run
+		if k > s.se {
+			// A run past the band ends it. libjpeg stores the coefficient
+			// there all the same (at most at 63), and refinement scans
+			// then read its correction bits: so does this package.
+			k = min(k, 63)
 		}
 		*nz |= 1 << k
 		if j := cs.slot[k]; j >= 0 && vals != nil {
 			vals[j] = int16(v << s.al)
+		}
+		if k >= s.se {
+			return nil
 		}
 	}
 	return nil
@@ -243,7 +250,8 @@ func (r *run) refineRuns(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *i
 			}
 		}
 		k = r.skipZeros(s, cs, vals, *nz, k, run)
-		if v != 0 && k <= 63 { // past the band, it lands after it, as in libjpeg
+		if v != 0 { // past the band, it lands after it (at most at 63), as in libjpeg
+			k = min(k, 63)
 			*nz |= 1 << k
 			if j := cs.slot[k]; j >= 0 && vals != nil {
 				vals[j] = int16(v)
