@@ -1,5 +1,7 @@
 package jpeg
 
+import "slices"
+
 // lutBits is the number of bits a huffTable decodes by lookup.
 const lutBits = 11
 
@@ -7,6 +9,8 @@ const lutBits = 11
 // bits by one lookup, longer ones by canonical code ranges.
 type huffTable struct {
 	defined bool
+	// maxSymbol is the largest symbol; a DC table's must be at most 15.
+	maxSymbol uint8
 	// lut[p], for the lutBits-bit prefix p, is length<<8 | symbol of the
 	// code starting p, or 0 if that code is longer.
 	lut [1 << lutBits]uint16
@@ -60,7 +64,7 @@ func (d *Decoder) readDHT(n int) error {
 // build makes t the table of the canonical code with counts[l] codes of
 // each length l and the given symbols; ac adds the fast table.
 func (t *huffTable) build(counts *[17]int, symbols []uint8, ac bool) error {
-	*t = huffTable{defined: true}
+	*t = huffTable{defined: true, maxSymbol: slices.Max(symbols)}
 	copy(t.symbols[:], symbols)
 	code, k := int32(0), int32(0)
 	for l := 1; l <= 16; l++ {

@@ -113,6 +113,9 @@ func (r *run) checkTables(s *scan) error {
 		if dc && !t.dc[s.td[i]].defined || ac && !t.ac[s.ta[i]].defined {
 			return FormatError("uninitialized Huffman table")
 		}
+		if dc && t.dc[s.td[i]].maxSymbol > 15 {
+			return FormatError("DC Huffman table with a symbol above 15") // as libjpeg judges it
+		}
 	}
 	return nil
 }
