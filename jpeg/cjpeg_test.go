@@ -2,6 +2,7 @@ package jpeg
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -199,6 +200,50 @@ func TestFixtures(t *testing.T) {
 			}
 			if _, err := exec.LookPath("djpeg"); err == nil {
 				compareDecoders(t, data)
+			}
+		})
+	}
+}
+
+// TestFilesImageJPEGRefuses decodes valid files that image/jpeg refuses:
+// progressive with restart intervals, and sampling factors of 3.
+func TestFilesImageJPEGRefuses(t *testing.T) {
+	for _, name := range []string{"progressive-restart.jpg", "sample-3x2.jpg"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stdjpeg.Decode(bytes.NewReader(data)); err == nil {
+			t.Errorf("%s: image/jpeg decodes it now; this test needs another file", name)
+		}
+		if _, err := decode(t, data, Options{}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestUnsupportedSaysWhatToSend checks the errors for valid JPEGs this
+// package does not decode: each names the kind and what to send instead.
+func TestUnsupportedSaysWhatToSend(t *testing.T) {
+	base := benchFileT(t, 16, 16)
+	sof := bytes.Index(base, []byte{0xff, 0xc0})
+	for _, tc := range []struct {
+		name  string
+		patch func(b []byte)
+		want  string
+	}{
+		{"12-bit", func(b []byte) { b[sof+4] = 12 }, "12-bit"},
+		{"lossless", func(b []byte) { b[sof+1] = 0xc3 }, "lossless"},
+		{"hierarchical", func(b []byte) { b[sof+1] = 0xc5 }, "hierarchical"},
+		{"arithmetic", func(b []byte) { b[sof+1] = 0xc9 }, "arithmetic"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := bytes.Clone(base)
+			tc.patch(data)
+			_, err := NewDecoder(bytes.NewReader(data))
+			var u UnsupportedError
+			if !errors.As(err, &u) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "send") {
+				t.Errorf("got %v, want an UnsupportedError about %s saying what to send", err, tc.want)
 			}
 		})
 	}
