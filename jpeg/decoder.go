@@ -12,7 +12,9 @@
 // Decode works in the DCT domain at 1/1, 1/2, 1/4 or 1/8 of full size
 // (DC only at 1/8), skips the inverse DCT of blocks outside the crop, keeps
 // for progressive files only the coefficients the scale needs, and may
-// decode restart intervals on several goroutines. Work is bounded: at most
+// decode restart intervals on several goroutines. To make several sizes
+// from one decode, decode at the scale of the largest and resize the one
+// image it returns. Work is bounded: at most
 // MaxScans scans, at most MaxWorkFactor coefficient visits per coefficient
 // of the image, and the context is checked every scan and every MCU row.
 package jpeg
@@ -93,10 +95,12 @@ type Options struct {
 	// Scale is the denominator of the size to decode at: 1, 2, 4 or 8.
 	// Zero means 1.
 	Scale int
-	// Crop is the part of the image wanted, in full-size pixel coordinates
-	// of the image as stored (before any Exif orientation). The empty
-	// rectangle means the whole image. Decode may return a few more pixels
-	// around it, up to whole blocks; Bounds tells exactly which.
+	// Crop is the part of the image wanted, any rectangle, in full-size
+	// pixel coordinates of the image as stored (before any Exif
+	// orientation: a caller maps an upright rectangle to stored pixels
+	// first). The empty rectangle means the whole image. Only the blocks
+	// that cover it are transformed and kept; the returned image covers
+	// exactly Crop at 1/Scale, rounded out to whole pixels (see Bounds).
 	Crop image.Rectangle
 	// Helpers, if set, is asked for up to n extra goroutines to decode
 	// restart intervals with; it returns how many it grants and a function
