@@ -15,7 +15,7 @@ import (
 
 // Bounds of the container walk that precedes decoding.
 const (
-	maxChunks = 4096     // JPEG segments, PNG or RIFF chunks looked at
+	maxChunks = 4096     // PNG or RIFF chunks looked at
 	maxExif   = 64 << 10 // largest Exif block read into memory
 	// worstBytesPerPixel is assumed when the header does not tell: 16-bit
 	// RGBA, interlaced.
@@ -32,9 +32,10 @@ type header struct {
 	bpp           float64 // decoder memory per pixel; 0 if the walk did not tell
 }
 
-// readHeader walks the container of r (PNG chunks, RIFF chunks; JPEG has
-// its own parser, see inspectJPEG) up to the pixel data, reading at most maxChunks headers and
-// maxExif bytes of Exif. Damage that the decoder will judge anyway only
+// readHeader walks the container of r (PNG chunks, RIFF chunks; a JPEG's
+// header is read by its decoder, see inspectJPEG) up to the pixel data,
+// reading at most maxChunks headers and maxExif bytes of Exif. Damage
+// that the decoder will judge anyway only
 // stops the walk; it returns ECORRUPTIMAGE for a WebP whose declared sizes
 // exceed the file, ctx.Err() if ctx ends, and a plain error if r fails.
 func readHeader(ctx context.Context, r io.ReadSeeker, f format) (header, error) {
