@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"testing"
 )
 
@@ -222,13 +223,20 @@ func TestMemoryEstimateIsUpperBound(t *testing.T) {
 	base := progressiveBase(t)
 	files["flood"] = flood(base, 2000, 63, 63, true)
 	files["whole-band scans"] = flood(base, 50, 1, 63, false)
+	defer func(i, m int) { minParallelIntervals, minParallelMCUs = i, m }(minParallelIntervals, minParallelMCUs)
+	minParallelIntervals, minParallelMCUs = 2, 1 // helpers for the small files with restart markers
+	var granted atomic.Int32
 	for name, data := range files {
 		t.Run(name, func(t *testing.T) {
 			for _, s := range []int{1, 2, 4, 8} {
 				for _, crop := range []image.Rectangle{{}, image.Rect(30, 0, 133, 103), image.Rect(0, 0, 9, 9)} {
 					checkMemory(t, data, Options{Scale: s, Crop: crop})
+					checkMemory(t, data, Options{Scale: s, Crop: crop, Helpers: grant(3, &granted)})
 				}
 			}
 		})
+	}
+	if granted.Load() == 0 {
+		t.Error("no decode used helpers")
 	}
 }
