@@ -34,13 +34,15 @@ func (p *Processor) inspectJPEG(ctx context.Context, r io.ReadSeeker) (*upload, 
 		src = guardedReaderAt{gr, ra}
 	}
 	dec, err := jpeg.NewDecoder(src)
+	if dec != nil && gr.err == nil { // the frame was read: its size first
+		if err := p.checkDims(dec.Header().Width, dec.Header().Height); err != nil {
+			return nil, err
+		}
+	}
 	if err != nil {
 		return nil, jpegError(gr, err)
 	}
 	h := dec.Header()
-	if err := p.checkDims(h.Width, h.Height); err != nil {
-		return nil, err
-	}
 	up := &upload{format: formatJPEG, config: image.Config{Width: h.Width, Height: h.Height},
 		orientation: orientation(h.Exif)}
 	up.jpeg = &jpegUpload{dec: dec, reader: gr, opts: p.jpegOptions(h, up.orientation)}

@@ -117,17 +117,25 @@ type Decoder struct {
 	frame  frame
 	tables tables
 	used   bool
+	broken error // why NewDecoder failed after the frame header
 }
 
 // NewDecoder reads r from the start of a JPEG file up to its first scan.
 // If r is also an io.ReaderAt, helpers (see Options) read the file through
 // it at the offsets where restart intervals start.
 // Errors are FormatError, UnsupportedError, LimitError, or errors of r.
+// An error that comes after the frame header still returns the Decoder,
+// whose Header tells the dimensions (a caller may prefer to refuse an
+// image for its size); its Decode returns that error.
 func NewDecoder(r io.Reader) (*Decoder, error) {
 	d := &Decoder{src: newSource(r)}
 	d.ra, _ = r.(io.ReaderAt)
 	if err := d.readHeader(); err != nil {
-		return nil, err
+		if d.frame.comps == nil {
+			return nil, err
+		}
+		d.broken = err
+		return d, err
 	}
 	return d, nil
 }
@@ -161,6 +169,9 @@ func (d *Decoder) Memory(o Options) int64 {
 // *image.YCbCr, an *image.RGBA (RGB files) or an *image.CMYK, with the
 // bounds Bounds(o) returns. It returns ctx.Err() if ctx ends first.
 func (d *Decoder) Decode(ctx context.Context, o Options) (image.Image, error) {
+	if d.broken != nil {
+		return nil, d.broken
+	}
 	if d.used {
 		return nil, errors.New("jpeg: Decode called twice")
 	}

@@ -240,3 +240,18 @@ func TestMemoryEstimateIsUpperBound(t *testing.T) {
 		t.Error("no decode used helpers")
 	}
 }
+
+// TestFrameWithoutScan checks that a file that ends after its frame
+// header is an error that still tells the dimensions it declared, so that
+// a caller can refuse it for its size.
+func TestFrameWithoutScan(t *testing.T) {
+	data := benchFileT(t, 16, 16)
+	sos := bytes.Index(data, []byte{0xff, 0xda})
+	d, err := NewDecoder(bytes.NewReader(append(data[:sos:sos], 0xff, 0xd9)))
+	if err == nil || d == nil || d.Header().Width != 16 {
+		t.Fatalf("got %v and %v, want an error and the 16×16 header", d, err)
+	}
+	if _, derr := d.Decode(context.Background(), Options{}); derr != err {
+		t.Errorf("Decode: %v, want %v", derr, err)
+	}
+}
