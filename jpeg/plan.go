@@ -82,7 +82,9 @@ func (p *plan) memory(d *Decoder) int64 {
 		}
 	}
 	px := int64(p.region.Dx()) * int64(p.region.Dy())
-	total += px * int64(d.convertBytes())
+	if b := int64(d.convertBytes()); b > 0 {
+		total += px*b + 4*4*int64(p.region.Dx()) // and each's column tables
+	}
 	if p.helped {
 		mcus := int64(d.frame.mcusX) * int64(d.frame.mcusY)
 		total += maxHelpers*(sourceSize+4<<10) + 16*(mcus/int64(d.tables.restart)+1)
