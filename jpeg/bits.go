@@ -101,11 +101,15 @@ func (b *bitReader) symbol(t *huffTable) (uint8, error) {
 		b.refill()
 	}
 	if e := t.lut[b.acc>>(64-lutBits)]; e != 0 {
-		l := int(e >> 8)
-		b.acc <<= l
-		b.n -= l
+		b.acc <<= e >> 8
+		b.n -= int(e >> 8)
 		return uint8(e), nil
 	}
+	return b.symbolSlow(t)
+}
+
+// symbolSlow is symbol for codes longer than lutBits.
+func (b *bitReader) symbolSlow(t *huffTable) (uint8, error) {
 	sym, l := t.slowSymbol(b.acc)
 	if l == 0 {
 		return 0, errBadCode

@@ -240,16 +240,16 @@ func band(from, to int) uint64 {
 // refineRuns reads the run/size codes of a refinement scan for one block,
 // up to its end of band, and returns the index it stopped at.
 func (r *run) refineRuns(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *int) (int, error) {
-	t := &r.d.tables.ac[s.ta[0]]
+	t, b := &r.d.tables.ac[s.ta[0]], &r.bits
 	k := s.ss
 	for k <= s.se {
-		rs, err := r.bits.symbol(t)
+		rs, err := b.symbol(t)
 		if err != nil {
 			return 0, err
 		}
 		run, size := int(rs>>4), int(rs&15)
 		if size == 0 && run < 15 {
-			*eobrun = 1<<run + int(r.bits.bits(run))
+			*eobrun = 1<<run + int(b.bits(run))
 			return k, nil
 		}
 		if size > 1 {
@@ -257,10 +257,7 @@ func (r *run) refineRuns(s *scan, cs *coefs, vals []int16, nz *uint64, eobrun *i
 		}
 		var v int32
 		if size != 0 {
-			v = -1 << s.al
-			if r.bits.bits(1) != 0 {
-				v = 1 << s.al
-			}
+			v = (b.bits(1)*2 - 1) << s.al // sign bit: 1 positive, 0 negative
 		}
 		k = r.skipZeros(s, cs, vals, *nz, k, run)
 		if v != 0 { // past the band, it lands after it (at most at 63), as in libjpeg
@@ -287,7 +284,9 @@ func (r *run) skipZeros(s *scan, cs *coefs, vals []int16, nz uint64, k, run int)
 	if zeros != 0 {
 		next = bits.TrailingZeros64(zeros)
 	}
-	r.refineSet(cs, vals, nz&band(k, next-1), s.al)
+	if m := nz & band(k, next-1); m != 0 {
+		r.refineSet(cs, vals, m, s.al)
+	}
 	return next
 }
 
