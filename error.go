@@ -21,6 +21,7 @@ const (
 	EUNSUPPORTEDIMAGE   = "unsupported_image_type"
 	ECORRUPTIMAGE       = "corrupt_image"
 	EIMAGETOOLARGE      = "image_too_large"
+	EDECODETIMEOUT      = "decode_timeout" // the image took longer than the per-image decode deadline
 	EINVALIDCREDENTIALS = "invalid_credentials"
 	EINVALIDTOKEN       = "invalid_token"
 	EEMAILTAKEN         = "email_taken"

@@ -2,8 +2,10 @@
 //
 // The type is decided from the file's bytes, the dimensions are read from
 // the header and bounded before anything large is allocated, decoding is
-// admitted against a shared memory budget, the image is centre-cropped to
-// a square and shrunk, then turned upright by its Exif orientation (the
+// admitted against a shared memory budget (a JPEG is decoded by package
+// jpeg from the very header admission read, only its centred square, at
+// the smallest scale that covers the avatar), the image is centre-cropped
+// to a square and shrunk, then turned upright by its Exif orientation (the
 // eight orientations commute with a centred square crop and scaling, and
 // turning the small result is cheap), and re-encoded from its pixels
 // alone, which drops all metadata and any trailing payload.
@@ -16,7 +18,6 @@ import (
 	"fmt"
 	"image"
 	"image/gif"
-	"image/jpeg"
 	"image/png"
 	"io"
 	"math"
@@ -36,6 +37,7 @@ const (
 	DefaultMaxSide      = 16384
 	DefaultMemoryBudget = 256 << 20
 	DefaultMaxWait      = 10 * time.Second
+	DefaultDecodeTime   = 5 * time.Second
 	DefaultJPEGQuality  = 85
 )
 
@@ -58,6 +60,9 @@ type Config struct {
 	// MaxWait is how long Process waits for memory and a worker before it
 	// gives up with EOVERLOADED.
 	MaxWait time.Duration
+	// DecodeTime bounds the time one image may take to decode once
+	// admitted; beyond it Process gives up with EDECODETIMEOUT.
+	DecodeTime time.Duration
 	// JPEGQuality is the quality (1–100) of opaque avatars.
 	JPEGQuality int
 }
@@ -81,6 +86,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxWait <= 0 {
 		c.MaxWait = DefaultMaxWait
+	}
+	if c.DecodeTime <= 0 {
+		c.DecodeTime = DefaultDecodeTime
 	}
 	if c.JPEGQuality <= 0 || c.JPEGQuality > 100 {
 		c.JPEGQuality = DefaultJPEGQuality
@@ -124,13 +132,15 @@ type upload struct {
 	format      format
 	config      image.Config
 	orientation int
-	cost        int64 // bytes of memory reserved for decoding and resizing
+	cost        int64       // bytes of memory reserved for decoding and resizing
+	jpeg        *jpegUpload // JPEG only: the decoder that read the header
 }
 
 // Process reads an uploaded file from its start and returns its avatar.
 // Errors are *portrait.Error with code EEMPTYFILE, EUNSUPPORTEDIMAGE,
-// ECORRUPTIMAGE, EIMAGETOOLARGE or EOVERLOADED (RetryAfter set); ctx.Err()
-// if ctx ends first; or a plain error if r fails to read or seek.
+// ECORRUPTIMAGE, EIMAGETOOLARGE, EDECODETIMEOUT or EOVERLOADED (RetryAfter
+// set); ctx.Err() if ctx ends first; or a plain error if r fails to read
+// or seek.
 func (p *Processor) Process(ctx context.Context, r io.ReadSeeker) (*Avatar, error) {
 	up, err := p.inspect(ctx, r)
 	if err != nil {
@@ -144,11 +154,34 @@ func (p *Processor) Process(ctx context.Context, r io.ReadSeeker) (*Avatar, erro
 	if p.admitted != nil {
 		p.admitted()
 	}
-	img, err := decode(ctx, r, up)
+	img, err := p.decodeInTime(ctx, r, up)
 	if err != nil {
 		return nil, err
 	}
 	return encode(orient(square(img, p.cfg.Size), up.orientation), p.cfg.JPEGQuality)
+}
+
+// errDecodeTime is the cause of the context of a decode that ran out of
+// Config.DecodeTime.
+var errDecodeTime = errors.New("avatar: decode deadline")
+
+// decodeInTime decodes the admitted upload within Config.DecodeTime,
+// returning EDECODETIMEOUT if that runs out first.
+func (p *Processor) decodeInTime(ctx context.Context, r io.ReadSeeker, up *upload) (image.Image, error) {
+	dctx, cancel := context.WithTimeoutCause(ctx, p.cfg.DecodeTime, errDecodeTime)
+	defer cancel()
+	var img image.Image
+	var err error
+	if up.jpeg != nil {
+		img, err = decodeJPEG(dctx, up.jpeg)
+	} else {
+		img, err = decode(dctx, r, up)
+	}
+	if err != nil && ctx.Err() == nil && context.Cause(dctx) == errDecodeTime {
+		return nil, portrait.Errorf(portrait.EDECODETIMEOUT,
+			"The image took longer than %v to decode; save it again as a baseline JPEG or a PNG.", p.cfg.DecodeTime)
+	}
+	return img, err
 }
 
 // inspect identifies the format of r, reads its header and dimensions, and
@@ -157,6 +190,23 @@ func (p *Processor) inspect(ctx context.Context, r io.ReadSeeker) (*upload, erro
 	f, err := sniff(r)
 	if err != nil {
 		return nil, err
+	}
+	up, err := p.inspectFormat(ctx, r, f)
+	if err != nil {
+		return nil, err
+	}
+	if up.cost > p.cfg.MemoryBudget {
+		return nil, portrait.Errorf(portrait.EIMAGETOOLARGE,
+			"The image is %d×%d pixels, too large to process in this format.", up.config.Width, up.config.Height)
+	}
+	return up, nil
+}
+
+// inspectFormat reads the header of an image of format f and estimates
+// the memory decoding it takes.
+func (p *Processor) inspectFormat(ctx context.Context, r io.ReadSeeker, f format) (*upload, error) {
+	if f == formatJPEG {
+		return p.inspectJPEG(ctx, r)
 	}
 	h, err := readHeader(ctx, r, f)
 	if err != nil {
@@ -179,10 +229,6 @@ func (p *Processor) inspect(ctx context.Context, r io.ReadSeeker) (*upload, erro
 	}
 	up := &upload{format: f, config: cfg, orientation: orientation(h.exif)}
 	up.cost = decodeCost(f, cfg, h) + resizeCost(p.cfg.Size)
-	if up.cost > p.cfg.MemoryBudget {
-		return nil, portrait.Errorf(portrait.EIMAGETOOLARGE,
-			"The image is %d×%d pixels, too large to process in this format.", cfg.Width, cfg.Height)
-	}
 	return up, nil
 }
 
@@ -301,19 +347,12 @@ func (g *guardedReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// decodeError maps an error of a decoder to EUNSUPPORTEDIMAGE for valid
-// JPEG features that Go does not implement (arithmetic coding, lossless,
-// 12-bit), and to ECORRUPTIMAGE for everything else: every other decoder
-// rejects only data that breaks its format's rules.
+// decodeError maps an error of a PNG, GIF or WebP decoder to ECORRUPTIMAGE:
+// they reject only data that breaks their format's rules.
 func decodeError(err error) error {
 	var pe *portrait.Error
 	if errors.As(err, &pe) {
 		return err
-	}
-	var unsupported jpeg.UnsupportedError
-	if errors.As(err, &unsupported) {
-		return portrait.Errorf(portrait.EUNSUPPORTEDIMAGE,
-			"This kind of JPEG (arithmetic-coded, lossless or 12-bit) is not supported.")
 	}
 	return errCorrupt()
 }
@@ -323,11 +362,9 @@ func errCorrupt() error {
 	return portrait.Errorf(portrait.ECORRUPTIMAGE, "The image is corrupt or truncated.")
 }
 
-// decode decodes a whole image of format f (only the first frame of a GIF).
+// decode decodes a whole PNG, GIF (only its first frame) or WebP image.
 func (f format) decode(r io.Reader) (image.Image, error) {
 	switch f {
-	case formatJPEG:
-		return jpeg.Decode(r)
 	case formatPNG:
 		return png.Decode(r)
 	case formatGIF:
@@ -338,11 +375,10 @@ func (f format) decode(r io.Reader) (image.Image, error) {
 	return nil, errUnsupported()
 }
 
-// decodeConfig reads the dimensions and colour model of an image of format f.
+// decodeConfig reads the dimensions and colour model of a PNG, GIF or WebP
+// image.
 func (f format) decodeConfig(r io.Reader) (image.Config, error) {
 	switch f {
-	case formatJPEG:
-		return jpeg.DecodeConfig(r)
 	case formatPNG:
 		return png.DecodeConfig(r)
 	case formatGIF:

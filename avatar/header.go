@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"io"
 
 	"github.com/portraitsvc/portrait"
@@ -16,11 +15,11 @@ import (
 
 // Bounds of the container walk that precedes decoding.
 const (
-	maxChunks = 4096     // JPEG segments, PNG or RIFF chunks looked at
+	maxChunks = 4096     // PNG or RIFF chunks looked at
 	maxExif   = 64 << 10 // largest Exif block read into memory
-	// worstBytesPerPixel is assumed when the header does not tell: a
-	// progressive 4-component JPEG converted to CMYK.
-	worstBytesPerPixel = 24
+	// worstBytesPerPixel is assumed when the header does not tell: 16-bit
+	// RGBA, interlaced.
+	worstBytesPerPixel = 12
 )
 
 // header is what an image's container says before its pixel data.
@@ -33,9 +32,10 @@ type header struct {
 	bpp           float64 // decoder memory per pixel; 0 if the walk did not tell
 }
 
-// readHeader walks the container of r (JPEG segments, PNG chunks, RIFF
-// chunks) up to the pixel data, reading at most maxChunks headers and
-// maxExif bytes of Exif. Damage that the decoder will judge anyway only
+// readHeader walks the container of r (PNG chunks, RIFF chunks; a JPEG's
+// header is read by its decoder, see inspectJPEG) up to the pixel data,
+// reading at most maxChunks headers and maxExif bytes of Exif. Damage
+// that the decoder will judge anyway only
 // stops the walk; it returns ECORRUPTIMAGE for a WebP whose declared sizes
 // exceed the file, ctx.Err() if ctx ends, and a plain error if r fails.
 func readHeader(ctx context.Context, r io.ReadSeeker, f format) (header, error) {
@@ -50,8 +50,6 @@ func readHeader(ctx context.Context, r io.ReadSeeker, f format) (header, error) 
 	br := bufio.NewReaderSize(gr, 4096)
 	var h header
 	switch f {
-	case formatJPEG:
-		err = h.walkJPEG(br)
 	case formatPNG:
 		err = h.walkPNG(br)
 	case formatWebP:
@@ -65,100 +63,6 @@ func readHeader(ctx context.Context, r io.ReadSeeker, f format) (header, error) 
 		return header{}, err
 	}
 	return h, nil
-}
-
-// walkJPEG reads the segments before the first scan, recording the first
-// Exif APP1 block and the frame's decode memory.
-func (h *header) walkJPEG(r *bufio.Reader) error {
-	if _, err := r.Discard(2); err != nil { // SOI
-		return err
-	}
-	for range maxChunks {
-		marker, err := nextMarker(r)
-		if err != nil {
-			return err
-		}
-		switch {
-		case marker == 0xd8 || marker == 0x01 || marker >= 0xd0 && marker <= 0xd7:
-			continue // standalone markers carry no length
-		case marker == 0xd9 || marker == 0xda: // EOI, SOS
-			return nil
-		}
-		var l [2]byte
-		if _, err := io.ReadFull(r, l[:]); err != nil {
-			return err
-		}
-		n := int(binary.BigEndian.Uint16(l[:])) - 2
-		if n < 0 {
-			return errors.New("avatar: short JPEG segment")
-		}
-		if err := h.jpegSegment(r, marker, n); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// nextMarker reads up to and including the next JPEG marker code, skipping
-// stray bytes before its 0xff as image/jpeg (like libjpeg) does, and fill
-// 0xff bytes after it.
-func nextMarker(r *bufio.Reader) (byte, error) {
-	b, err := r.ReadByte()
-	for b != 0xff && err == nil {
-		b, err = r.ReadByte()
-	}
-	for b == 0xff && err == nil {
-		b, err = r.ReadByte()
-	}
-	return b, err
-}
-
-// jpegSegment consumes the n-byte payload of a segment, keeping what
-// matters from SOF (frame) and APP1 (Exif) segments.
-func (h *header) jpegSegment(r *bufio.Reader, marker byte, n int) error {
-	isSOF := marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc
-	if !isSOF && (marker != 0xe1 || h.exif != nil) {
-		_, err := r.Discard(n)
-		return err
-	}
-	seg := make([]byte, n)
-	if _, err := io.ReadFull(r, seg); err != nil {
-		return err
-	}
-	if isSOF {
-		h.bpp = jpegBytesPerPixel(marker, seg)
-	} else if exif, ok := bytes.CutPrefix(seg, []byte("Exif\x00\x00")); ok {
-		h.exif = exif
-	}
-	return nil
-}
-
-// jpegBytesPerPixel estimates what image/jpeg allocates per pixel for the
-// frame described by the SOF payload seg: one byte per sample of every
-// component, plus a 4-byte coefficient per sample if progressive. It
-// returns 0 for a malformed frame.
-func jpegBytesPerPixel(marker byte, seg []byte) float64 {
-	if len(seg) < 6 {
-		return 0
-	}
-	nf := int(seg[5])
-	if nf == 0 || len(seg) < 6+3*nf {
-		return 0
-	}
-	hmax, vmax, units := 0, 0, 0
-	for i := range nf {
-		hv := seg[6+3*i+1]
-		hs, vs := int(hv>>4), int(hv&15)
-		if hs == 0 || vs == 0 {
-			return 0
-		}
-		hmax, vmax, units = max(hmax, hs), max(vmax, vs), units+hs*vs
-	}
-	samples := float64(units) / float64(hmax*vmax)
-	if marker == 0xc2 {
-		return 5 * samples
-	}
-	return samples
 }
 
 // walkPNG reads the chunks before the first IDAT, recording the first eXIf
@@ -310,9 +214,8 @@ func (h *header) webpChunk(r *bufio.Reader, id string, n int64, k *webpKinds) (i
 	return 0, nil
 }
 
-// decodeCost estimates the bytes a decoder allocates for an image of format
-// f with configuration cfg and header h, padded to whole JPEG MCUs and
-// including any conversion image/jpeg makes (RGB, CMYK, YCCK).
+// decodeCost estimates the bytes a decoder allocates for a PNG, GIF or
+// WebP image of format f with configuration cfg and header h.
 func decodeCost(f format, cfg image.Config, h header) int64 {
 	bpp := h.bpp
 	switch {
@@ -320,9 +223,6 @@ func decodeCost(f format, cfg image.Config, h header) int64 {
 		bpp = 1 // only the first frame, paletted, within the logical screen
 	case bpp == 0:
 		bpp = worstBytesPerPixel
-	}
-	if f == formatJPEG && (cfg.ColorModel == color.CMYKModel || cfg.ColorModel == color.RGBAModel) {
-		bpp += 4
 	}
 	px := float64(cfg.Width+32) * float64(cfg.Height+32)
 	return int64(bpp*px) + 256<<10 // plus tables, rows and read buffers

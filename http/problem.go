@@ -25,6 +25,7 @@ var statuses = map[string]int{
 	portrait.EUNSUPPORTEDIMAGE:   http.StatusBadRequest,
 	portrait.ECORRUPTIMAGE:       http.StatusBadRequest,
 	portrait.EIMAGETOOLARGE:      http.StatusBadRequest,
+	portrait.EDECODETIMEOUT:      http.StatusBadRequest,
 	portrait.EINVALIDCREDENTIALS: http.StatusUnauthorized,
 	portrait.EINVALIDTOKEN:       http.StatusUnauthorized,
 	portrait.ENOTFOUND:           http.StatusNotFound,

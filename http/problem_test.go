@@ -30,6 +30,7 @@ func TestWriteError(t *testing.T) {
 		{"wrapped domain error", context.Background(), fmt.Errorf("upload: %w", portrait.Errorf(portrait.EEMAILTAKEN, "Taken.")), 409, "email_taken", "", ""},
 		{"internal error", context.Background(), errors.New("pq: password authentication failed for db at 10.0.0.5"), 500, "internal", "ERROR", "10.0.0.5"},
 		{"overload", context.Background(), &portrait.Error{Code: portrait.EOVERLOADED, Message: "Busy.", RetryAfter: 3}, 503, "overloaded", "WARN", ""},
+		{"decode deadline", context.Background(), portrait.Errorf(portrait.EDECODETIMEOUT, "Too slow."), 400, "decode_timeout", "", ""},
 		{"client went away", canceled, fmt.Errorf("store image: %w", context.Canceled), 499, "request_canceled", "", ""},
 	}
 	for _, c := range cases {

@@ -36,6 +36,7 @@ type config struct {
 	DecodeMemory   int64
 	DecodeWorkers  int
 	DecodeWait     time.Duration
+	DecodeTimeout  time.Duration
 	TokenTTL       time.Duration
 
 	ReadHeaderTimeout time.Duration
@@ -90,6 +91,7 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.Int64Var(&cfg.DecodeMemory, "decode-memory", 256<<20, "bytes of decoded pixels in memory at once, across all uploads")
 	fs.IntVar(&cfg.DecodeWorkers, "decode-workers", 0, "most images decoded at once (default the number of CPUs)")
 	fs.DurationVar(&cfg.DecodeWait, "decode-wait", 10*time.Second, "longest wait for decode capacity before 503")
+	fs.DurationVar(&cfg.DecodeTimeout, "decode-timeout", 5*time.Second, "longest time one image may take to decode (400 decode_timeout above)")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of an access token")
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest time to receive a request's headers")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", 2*time.Minute, "longest time to receive a whole request, body included (slow uploads get 408)")

@@ -32,7 +32,7 @@ func (a *app) cleanTemps() (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	removeStaleTemps(dir, time.Now().Add(-2*a.cfg.ReadTimeout-a.cfg.DecodeWait-time.Minute))
+	removeStaleTemps(dir, time.Now().Add(-2*a.cfg.ReadTimeout-a.cfg.DecodeWait-a.cfg.DecodeTimeout-time.Minute))
 	return dir, nil
 }
 
