@@ -44,14 +44,15 @@ func (u imageURLs) user(usr *portrait.User) userJSON {
 }
 
 // profileJSON is a user as GET /users/me and login show it: the contract's
-// six fields and what a front-end needs to show the picture.
+// six fields, and for a user with a picture, what a front-end needs to show
+// it. A user without one has exactly the contract's six fields; the stable
+// URL, /users/{id}/image, then answers the default picture.
 type profileJSON struct {
 	userJSON
-	Image pictureJSON `json:"image"`
+	Image *pictureJSON `json:"image,omitempty"`
 }
 
-// pictureJSON is a user's picture: its stable URL, which always answers
-// (with the default picture when there is none), every stored size and
+// pictureJSON is a user's picture: its stable URL, every stored size and
 // format, and what to show while they load.
 type pictureJSON struct {
 	URL         string        `json:"url"`
@@ -69,7 +70,10 @@ type variantJSON struct {
 // profile returns usr as profileJSON.
 func (u imageURLs) profile(usr *portrait.User) profileJSON {
 	img := usr.Image
-	p := pictureJSON{URL: u.api + "/users/" + usr.ID + "/image", Variants: []variantJSON{},
+	if img.Key == "" {
+		return profileJSON{userJSON: u.user(usr)}
+	}
+	p := &pictureJSON{URL: u.api + "/users/" + usr.ID + "/image", Variants: []variantJSON{},
 		Placeholder: nonEmpty(img.Placeholder), Color: nonEmpty(img.Color)}
 	for _, v := range img.Variants {
 		p.Variants = append(p.Variants, variantJSON{Size: v.Side, Type: v.ContentType, URL: u.base + "/" + img.KeyOf(v)})
