@@ -81,6 +81,26 @@ func TestPageInBrowser(t *testing.T) {
 	}
 }
 
+// TestPageServed: the binary serves the page at /, under a policy that
+// lets it show images from the configured image base URL; / takes only
+// GET, and an unknown asset is a 404 problem.
+func TestPageServed(t *testing.T) {
+	s := startServer(t, map[string]string{"PORTRAIT_IMAGE_BASE_URL": "https://cdn.example.com/portrait"})
+	r := do(t, "GET", s.base+"/", "", "", nil)
+	if r.status != http.StatusOK || r.header.Get("Content-Type") != "text/html; charset=utf-8" || !bytes.Contains(r.body, []byte("<title>Portrait")) {
+		t.Fatalf("GET /: %s %v", r, r.header)
+	}
+	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' "+s.base+" https://cdn.example.com blob:") {
+		t.Errorf("the page's policy %q does not let it show the images", csp)
+	}
+	if r := do(t, "POST", s.base+"/", "", "", nil); r.status != http.StatusMethodNotAllowed || r.code(t) != "method_not_allowed" {
+		t.Errorf("POST /: %s", r)
+	}
+	if r := do(t, "GET", s.base+"/assets/app.js", "", "", nil); r.status != http.StatusNotFound || r.code(t) != "not_found" {
+		t.Errorf("an unhashed asset name: %s", r)
+	}
+}
+
 // chromium returns the path of the Chromium to drive, or skips the test
 // when there is none (and fails it under CI=true).
 func chromium(t *testing.T) string {
