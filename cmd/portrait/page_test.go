@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -22,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbrks/go-blurhash"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
@@ -58,20 +61,10 @@ var viewports = []viewport{
 // records what the browser sent.
 func TestPageInBrowser(t *testing.T) {
 	exe := chromium(t)
-	photo, err := os.ReadFile(pagePhoto)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("the photo corpus is absent (%s)", pagePhoto)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	abs, err := filepath.Abs(pagePhoto)
-	if err != nil {
-		t.Fatal(err)
-	}
+	abs, photo := readPagePhoto(t)
 	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
-			p := startPageSession(t, exe, vp)
+			p := startPageSession(t, exe, vp, true)
 			p.signUp()
 			p.cropAndUpload(abs, photo)
 			p.deletePicture()
@@ -99,6 +92,24 @@ func TestPageServed(t *testing.T) {
 	if r := do(t, "GET", s.base+"/assets/app.js", "", "", nil); r.status != http.StatusNotFound || r.code(t) != "not_found" {
 		t.Errorf("an unhashed asset name: %s", r)
 	}
+}
+
+// readPagePhoto returns the absolute path and the bytes of pagePhoto, or
+// skips the test when the corpus is absent.
+func readPagePhoto(t *testing.T) (string, []byte) {
+	t.Helper()
+	photo, err := os.ReadFile(pagePhoto)
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skipf("the photo corpus is absent (%s)", pagePhoto)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs(pagePhoto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs, photo
 }
 
 // chromium returns the path of the Chromium to drive, or skips the test
@@ -130,17 +141,32 @@ type pageSession struct {
 	messages *consoleLog
 }
 
-func startPageSession(t *testing.T, exe string, vp viewport) *pageSession {
+// startPageSession starts it all; env holds the server's extra settings as
+// name, value pairs. Without the proxy (proxied false), the browser talks
+// to the server itself, as it would in production.
+func startPageSession(t *testing.T, exe string, vp viewport, proxied bool, env ...string) *pageSession {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &pageSession{t: t, vp: vp, front: "http://" + l.Addr().String(), rec: &uploadRecorder{}}
-	p.s = startServer(t, map[string]string{"PORTRAIT_PUBLIC_URL": p.front})
-	target, _ := url.Parse(p.s.base)
-	proxy := &http.Server{Handler: p.rec.wrap(httputil.NewSingleHostReverseProxy(target))}
-	go proxy.Serve(l)
-	t.Cleanup(func() { proxy.Close() })
+	settings := map[string]string{"PORTRAIT_PUBLIC_URL": p.front}
+	if !proxied {
+		l.Close()
+		settings = map[string]string{}
+	}
+	for i := 0; i+1 < len(env); i += 2 {
+		settings[env[i]] = env[i+1]
+	}
+	p.s = startServer(t, settings)
+	if proxied {
+		target, _ := url.Parse(p.s.base)
+		proxy := &http.Server{Handler: p.rec.wrap(httputil.NewSingleHostReverseProxy(target))}
+		go proxy.Serve(l)
+		t.Cleanup(func() { proxy.Close() })
+	} else {
+		p.front = p.s.base
+	}
 	p.ctx = newTab(t, exe)
 	p.messages = collectConsole(p.ctx)
 	opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(vp.scale)}
@@ -314,6 +340,7 @@ func (p *pageSession) cropAndUpload(path string, photo []byte) {
 	p.checkSent(photo, map[string]string{"crop_x": "240", "crop_y": "120", "crop_width": "960", "crop_height": "960"})
 	variants := p.variants()
 	p.checkAvatar(variants)
+	p.checkPlaceholder()
 	p.checkSizes(variants)
 	p.checkFits()
 	p.screenshot("")
@@ -445,6 +472,38 @@ func (p *pageSession) checkAvatar(variants []variant) {
 		p.t.Errorf("%s: the avatar is the %d px variant for a box of %d device px", p.vp.name, v.Size, need)
 	}
 }
+
+// checkPlaceholder checks that the page drew the picture's BlurHash under
+// the avatar as the reference decoder does, to within rounding, or left
+// the canvas blank when the server gave no placeholder.
+func (p *pageSession) checkPlaceholder() {
+	p.t.Helper()
+	img, _ := p.me()["image"].(map[string]any)
+	hash, _ := img["placeholder"].(string)
+	drawn := eval[[]int](p, `Array.from(document.getElementById("avatar-placeholder").getContext("2d").getImageData(0, 0, 32, 32).data)`)
+	if len(drawn) != 32*32*4 {
+		p.t.Fatalf("%s: the placeholder canvas has %d values", p.vp.name, len(drawn))
+	}
+	want := image.Image(image.NewNRGBA(image.Rect(0, 0, 32, 32))) // transparent
+	if hash != "" {
+		var err error
+		if want, err = blurhash.Decode(hash, 32, 32, 1); err != nil {
+			p.t.Fatalf("%s: placeholder %q: %v", p.vp.name, hash, err)
+		}
+	}
+	worst := 0
+	for i := range 32 * 32 {
+		c := color.NRGBAModel.Convert(want.At(i%32, i/32)).(color.NRGBA)
+		for k, v := range []uint8{c.R, c.G, c.B, c.A} {
+			worst = max(worst, abs(drawn[4*i+k]-int(v)))
+		}
+	}
+	if worst > 2 {
+		p.t.Errorf("%s: the page's placeholder differs from %q decoded by up to %d levels", p.vp.name, hash, worst)
+	}
+}
+
+func abs(n int) int { return max(n, -n) }
 
 // checkSizes checks that the page lists every variant, each loaded at its
 // size.
@@ -630,4 +689,26 @@ func (u *uploadRecorder) record(contentType string, body []byte) {
 	u.mu.Lock()
 	u.uploads = append(u.uploads, up)
 	u.mu.Unlock()
+}
+
+// TestPageUploadRefused: an upload the server refuses shows the problem's
+// own sentence, and the current picture stays.
+func TestPageUploadRefused(t *testing.T) {
+	exe := chromium(t)
+	abs, photo := readPagePhoto(t)
+	p := startPageSession(t, exe, viewports[0], false, "PORTRAIT_MAX_UPLOAD_BYTES", "100000")
+	p.signUp()
+	refused := p.s.uploadFile(t, p.acct.token, photo)
+	detail, _ := refused.json(t)["detail"].(string)
+	if refused.status != http.StatusRequestEntityTooLarge || detail == "" {
+		t.Fatalf("a photo over the limit: %s, want 413 with a detail", refused)
+	}
+	p.do(chromedp.SetUploadFiles(chromedp.ID("file"), []string{abs}), chromedp.WaitVisible(chromedp.ID("crop")), chromedp.Click(chromedp.ID("upload")))
+	shown := waitFor[string](p, "the upload's error", `(() => { const e = document.getElementById("profile-error"); return !e.hidden && e.textContent; })()`)
+	if shown != detail {
+		t.Errorf("the page shows %q, want the server's detail %q", shown, detail)
+	}
+	if editorShown := eval[bool](p, `!document.getElementById("editor").hidden`); !editorShown {
+		t.Error("the editor closed after a refused upload; the crop is lost")
+	}
 }

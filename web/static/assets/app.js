@@ -572,9 +572,13 @@
     $("confirm").hidden = false;
     $("confirm-keep").focus();
   });
-  $("confirm-keep").addEventListener("click", () => {
+  const keep = () => {
     $("confirm").hidden = true;
     $("delete").focus();
+  };
+  $("confirm-keep").addEventListener("click", keep);
+  $("confirm").addEventListener("keydown", (e) => {
+    if (e.key === "Escape") keep();
   });
   $("confirm-delete").addEventListener("click", (e) => busy(e.currentTarget, async () => {
     clearError($("profile-error"));
