@@ -249,7 +249,7 @@ func (p *pageSession) waitStatus(text string) {
 
 func (p *pageSession) signUp() {
 	p.t.Helper()
-	p.acct = account{email: fmt.Sprintf("page%d@example.com", time.Now().UnixNano()), password: "correct horse battery staple"}
+	p.acct = account{email: "ada.lovelace@example.com", password: "correct horse battery staple"} // each session has its own server
 	p.do(chromedp.Navigate(p.front+"/"), chromedp.WaitVisible(chromedp.ID("login")),
 		chromedp.Click(chromedp.ID("tab-register")), chromedp.WaitVisible(chromedp.ID("register")),
 		chromedp.SendKeys(chromedp.ID("reg-first"), "Ada"), chromedp.SendKeys(chromedp.ID("reg-last"), "Lovelace"),
