@@ -3,12 +3,15 @@ package http
 import (
 	"net/http"
 	"strings"
+
+	"github.com/portraitsvc/portrait/web"
 )
 
 // addRoutes registers every route of the API and the middleware on it.
 // Each path also gets a method-less pattern so that a wrong method is
 // answered 405 as a problem document, and "/" answers 404 likewise.
-func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
+// It fails only on a public or image base URL that is not http(s).
+func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) error {
 	log := cfg.Log
 	urls := imageURLs{base: strings.TrimRight(cfg.ImageBaseURL, "/"), api: strings.TrimRight(cfg.PublicURL, "/")}
 	limits := cfg.RateLimits
@@ -48,5 +51,14 @@ func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
 	mux.Handle("GET /readyz", ready)
 	mux.Handle("GET /healthz", ready)
 	mux.Handle("GET /openapi.json", handleOpenAPI())
+
+	site, err := web.New(cfg.PublicURL, cfg.ImageBaseURL) // the page to try the API in a browser
+	if err != nil {
+		return err
+	}
+	mux.Handle("GET /{$}", site.Page())
+	mux.Handle("/{$}", methodNotAllowed(log, "GET", "HEAD"))
+	mux.Handle("GET /assets/{name}", site.Assets(notFound(log)))
 	mux.Handle("/", notFound(log))
+	return nil
 }

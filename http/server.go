@@ -75,7 +75,9 @@ func NewHandler(ctx context.Context, cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	addRoutes(mux, cfg, dummy)
+	if err := addRoutes(mux, cfg, dummy); err != nil {
+		return nil, err
+	}
 	var h http.Handler = withBodyIdleTimeout(cfg.BodyIdleTimeout, cfg.ReadTimeout, mux)
 	h = withCORS(cfg.AllowedOrigins, h)
 	h = withSecurityHeaders(h)
