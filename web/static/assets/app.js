@@ -231,7 +231,9 @@
     $("who-name").textContent = name;
     $("me-name").textContent = name;
     $("me-email").textContent = user.email;
-    const image = user.image;
+    // A user without a picture has no image member: the stable URL then
+    // answers the default picture.
+    const image = user.image || { url: `users/${encodeURIComponent(user.id)}/image`, variants: [], placeholder: null, color: null };
     const has = image.variants.length > 0;
     renderVariants(image.variants);
     renderAvatar(image, name);
