@@ -8,9 +8,10 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
-	"math"
 	"syscall"
 	"testing"
+
+	"github.com/portraitsvc/portrait/internal/testimage"
 )
 
 // The machine these run on is shared, so wall-clock ns/op varies with
@@ -39,29 +40,10 @@ func loop(b *testing.B, op func() error) {
 	b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
 }
 
-// photo returns a synthetic w×h photograph-like YCbCr 4:2:0 image:
-// gradients, waves and fine texture, so that JPEG has detail to encode.
-func photo(w, h int) *image.YCbCr {
-	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-	for y := range h {
-		for x := range w {
-			v := 110 + 50*math.Sin(float64(x)/37) + 40*math.Cos(float64(y)/23) + float64((x*y)%23)
-			m.Y[y*m.YStride+x] = uint8(v)
-		}
-	}
-	for y := range (h + 1) / 2 {
-		for x := range (w + 1) / 2 {
-			m.Cb[y*m.CStride+x] = uint8(x * 510 / w)
-			m.Cr[y*m.CStride+x] = uint8(y * 510 / h)
-		}
-	}
-	return m
-}
-
 func benchJPEG(b *testing.B, w, h int) []byte {
 	b.Helper()
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, photo(w, h), &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&buf, testimage.Photo(w, h), &jpeg.Options{Quality: 90}); err != nil {
 		b.Fatal(err)
 	}
 	return buf.Bytes()
@@ -94,7 +76,7 @@ func BenchmarkDecodeOnly12MP(b *testing.B) {
 // transparent (so that the avatar is a PNG too).
 func benchPNG(b *testing.B, w, h int, transparent bool) []byte {
 	b.Helper()
-	src := photo(w, h)
+	src := testimage.Photo(w, h)
 	m := image.NewNRGBA(src.Rect)
 	for y := range h {
 		for x := range w {

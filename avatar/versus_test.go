@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portraitsvc/portrait/internal/testimage"
 )
 
 // BenchmarkVersusLibvips times, on the same files in the same run,
@@ -79,7 +81,7 @@ var benchFiles = []struct {
 
 // writeCJPEG encodes the bench photo of w×h with cjpeg at quality 90.
 func writeCJPEG(b testing.TB, path string, w, h int, args ...string) {
-	src := photo(w, h)
+	src := testimage.Photo(w, h)
 	var ppm bytes.Buffer
 	fmt.Fprintf(&ppm, "P6\n%d %d\n255\n", w, h)
 	for y := range h {

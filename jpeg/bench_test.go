@@ -6,13 +6,15 @@ import (
 	stdjpeg "image/jpeg"
 	"testing"
 	"time"
+
+	"github.com/portraitsvc/portrait/internal/testimage"
 )
 
 // benchFile returns a w×h photo-like baseline JPEG made by image/jpeg.
 func benchFile(b *testing.B, w, h int) []byte {
 	b.Helper()
 	var buf bytes.Buffer
-	if err := stdjpeg.Encode(&buf, photo(w, h), &stdjpeg.Options{Quality: 90}); err != nil {
+	if err := stdjpeg.Encode(&buf, testimage.Photo(w, h), &stdjpeg.Options{Quality: 90}); err != nil {
 		b.Fatal(err)
 	}
 	return buf.Bytes()

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/portraitsvc/portrait/internal/testimage"
 )
 
 var updateFixtures = flag.Bool("update-fixtures", false, "rewrite testdata/*.jpg with cjpeg")
@@ -60,7 +62,7 @@ func cjpeg(tb testing.TB, w, h int, args ...string) []byte {
 		tb.Skip("cjpeg absent (apt-get install libjpeg-turbo-progs)")
 	}
 	cmd := exec.Command("cjpeg", args...)
-	cmd.Stdin = bytes.NewReader(ppm(photo(w, h)))
+	cmd.Stdin = bytes.NewReader(ppm(testimage.Photo(w, h)))
 	out, err := cmd.Output()
 	if err != nil {
 		tb.Fatalf("cjpeg %v: %v", args, err)

@@ -12,7 +12,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -20,9 +19,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/portraitsvc/portrait/internal/testproc"
 )
 
 // Audience is the audience of the users' tokens unless they say another.
@@ -36,25 +36,7 @@ type Provider struct {
 	state  string // its keys and users, kept across restarts
 	cmd    *exec.Cmd
 	done   chan struct{}
-	logs   *syncBuffer // its standard error, every run
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs   *testproc.Log // its standard error, every run
 }
 
 // User is a user of the provider, who gets tokens from its token endpoint
@@ -77,46 +59,27 @@ type User struct {
 	Secret          string `json:"secret"`
 }
 
-var binary struct {
-	once sync.Once
-	path string
-	err  error
-}
+// provider is the test provider's program, built once per test binary.
+var provider = testproc.Binary{Package: "github.com/portraitsvc/portrait/oidc/internal/testop", Name: "testop"}
 
 // build builds the provider once per test binary.
 func build(t testing.TB) string {
 	t.Helper()
-	binary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "portrait-testop-")
-		if err != nil {
-			binary.err = err
-			return
-		}
-		binary.path = filepath.Join(dir, "testop")
-		cmd := exec.Command("go", "build", "-o", binary.path, "github.com/portraitsvc/portrait/oidc/internal/testop")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binary.err = fmt.Errorf("build the test provider: %v\n%s", err, out)
-		}
-	})
-	if binary.err != nil {
-		t.Fatal(binary.err)
+	path, err := provider.Path()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binary.path
+	return path
 }
 
 // Cleanup removes the provider binary that this test binary built.
-func Cleanup() {
-	if binary.path != "" {
-		os.RemoveAll(filepath.Dir(binary.path))
-	}
-}
+func Cleanup() { provider.Remove() }
 
 // Start starts a provider on a free loopback port and stops it at the
 // end of the test.
 func Start(t testing.TB) *Provider {
 	t.Helper()
-	p := &Provider{addr: "127.0.0.1:0", state: filepath.Join(t.TempDir(), "state.json"), logs: &syncBuffer{}}
+	p := &Provider{addr: "127.0.0.1:0", state: filepath.Join(t.TempDir(), "state.json"), logs: &testproc.Log{}}
 	p.launch(t)
 	u, _ := url.Parse(p.Issuer)
 	p.addr = u.Host // a restart listens on the same address

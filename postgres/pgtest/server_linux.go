@@ -11,12 +11,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/portraitsvc/portrait/internal/testproc"
 )
 
 // Server is a PostgreSQL server of one test's own, in a temp folder, on a
@@ -34,7 +35,7 @@ type Server struct {
 	cred     *syscall.Credential
 	cmd      *exec.Cmd
 	done     chan struct{}
-	log      *syncBuffer
+	log      *testproc.Log
 }
 
 // NewServer initializes and starts a server with the given settings
@@ -42,7 +43,7 @@ type Server struct {
 // test, or fails it where CI=true.
 func NewServer(tb testing.TB, settings ...string) *Server {
 	tb.Helper()
-	s := &Server{tb: tb, bin: serverBinaries(), settings: settings, log: &syncBuffer{}}
+	s := &Server{tb: tb, bin: serverBinaries(), settings: settings, log: &testproc.Log{}}
 	if s.bin == "" {
 		skipOrFail(tb, "PostgreSQL's server binaries (initdb, postgres) not found")
 	}
@@ -55,7 +56,7 @@ func NewServer(tb testing.TB, settings ...string) *Server {
 		s.Thaw()
 		s.Kill()
 		if tb.Failed() {
-			tb.Logf("log of the test's PostgreSQL:\n%s", s.log.tail(4000))
+			tb.Logf("log of the test's PostgreSQL:\n%s", s.log.Tail(4000))
 		}
 	})
 	return s
@@ -133,26 +134,6 @@ func children(pid int) []int {
 		}
 	}
 	return out
-}
-
-// syncBuffer is a log safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// tail returns the last n bytes written.
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	return s[max(0, len(s)-n):]
 }
 
 // initdb creates the cluster, with trust authentication.
