@@ -5,10 +5,16 @@ import (
 	"strings"
 )
 
+// router is where addRoutes registers its routes: an *http.ServeMux, or a
+// test's recorder of the patterns.
+type router interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // addRoutes registers every route of the API and the middleware on it.
 // Each path also gets a method-less pattern so that a wrong method is
 // answered 405 as a problem document, and "/" answers 404 likewise.
-func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
+func addRoutes(mux router, cfg Config, dummyHash string) {
 	log := cfg.Log
 	urls := imageURLs{base: strings.TrimRight(cfg.ImageBaseURL, "/")}
 	limits := cfg.RateLimits
@@ -42,8 +48,12 @@ func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) {
 
 	ready := handleReady(log, cfg.Checks)
 	mux.Handle("GET /livez", handleLive())
+	mux.Handle("/livez", methodNotAllowed(log, "GET", "HEAD"))
 	mux.Handle("GET /readyz", ready)
+	mux.Handle("/readyz", methodNotAllowed(log, "GET", "HEAD"))
 	mux.Handle("GET /healthz", ready)
+	mux.Handle("/healthz", methodNotAllowed(log, "GET", "HEAD"))
 	mux.Handle("GET /openapi.json", handleOpenAPI())
+	mux.Handle("/openapi.json", methodNotAllowed(log, "GET", "HEAD"))
 	mux.Handle("/", notFound(log))
 }

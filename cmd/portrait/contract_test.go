@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+	vconfig "github.com/pb33f/libopenapi-validator/config"
+	liberrors "github.com/pb33f/libopenapi-validator/errors"
+	"github.com/pb33f/libopenapi-validator/helpers"
+	"github.com/pb33f/libopenapi-validator/responses"
+	"github.com/pb33f/libopenapi-validator/schema_validation"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+)
+
+// openAPIPath is the document the server embeds and serves at
+// /openapi.json (TestServedOpenAPIIsTheFile checks they are one).
+const openAPIPath = "../../http/openapi.json"
+
+// contract validates answers against the OpenAPI document with
+// libopenapi-validator: status, headers and body. It is built once per test
+// binary, from openAPIPath or, in the test that proves it can fail, from a
+// document of the test's own.
+type contract struct {
+	v     validator.Validator
+	model *v3.Document
+}
+
+var theContract struct {
+	once sync.Once
+	c    *contract
+	err  error
+}
+
+// served returns the contract of the served document.
+func servedContract() (*contract, error) {
+	theContract.once.Do(func() {
+		spec, err := os.ReadFile(openAPIPath)
+		if err != nil {
+			theContract.err = err
+			return
+		}
+		theContract.c, theContract.err = newContract(spec)
+	})
+	return theContract.c, theContract.err
+}
+
+// newContract compiles an OpenAPI 3.1 document. Formats (email, uri,
+// uuid) are asserted, not only annotations.
+func newContract(spec []byte) (*contract, error) {
+	doc, err := libopenapi.NewDocument(spec)
+	if err != nil {
+		return nil, fmt.Errorf("openapi.json: %w", err)
+	}
+	v, errs := validator.NewValidator(doc, vconfig.WithFormatAssertions())
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("openapi.json: %v", errs)
+	}
+	if ok, verrs := v.ValidateDocument(); !ok {
+		return nil, fmt.Errorf("openapi.json is not a valid OpenAPI document: %s", describe(verrs))
+	}
+	model, merr := doc.BuildV3Model()
+	if merr != nil {
+		return nil, merr
+	}
+	return &contract{v: v, model: &model.Model}, nil
+}
+
+// check returns nil if r, the answer to req, is one the document allows.
+// Answers of paths or methods the document has no operation for must be
+// the problems any path may answer (components.responses NotFound and
+// MethodNotAllowed), or a CORS preflight's 204.
+func (c *contract) check(req *http.Request, r reply) error {
+	if req.URL.Path == "/metrics" && r.status == http.StatusOK {
+		return nil // the Prometheus listener (--metrics-addr), apart from the API
+	}
+	resp := &http.Response{StatusCode: r.status, Header: r.header, Request: req,
+		Body: io.NopCloser(bytes.NewReader(r.body))}
+	if req.Method == http.MethodHead {
+		return c.checkHead(req, r)
+	}
+	ok, errs := c.v.ValidateHttpResponse(req, resp)
+	if ok {
+		return nil
+	}
+	if !noOperation(errs) {
+		return fmt.Errorf("%s %s answered %s, which openapi.json does not allow: %s", req.Method, req.URL.Path, r, describe(errs))
+	}
+	return c.checkAnyPath(req, r)
+}
+
+// checkHead checks the answer to a HEAD as the GET's without its body:
+// the status and the headers.
+func (c *contract) checkHead(req *http.Request, r reply) error {
+	get := req.Clone(req.Context())
+	get.Method = http.MethodGet
+	resp := &http.Response{StatusCode: r.status, Header: r.header, Request: get, Body: http.NoBody}
+	ok, errs := c.v.ValidateHttpResponse(get, resp)
+	var kept []*liberrors.ValidationError
+	for _, e := range errs {
+		if e.ValidationType != helpers.ResponseBodyValidation || e.ValidationSubType == helpers.ParameterValidationHeader {
+			kept = append(kept, e)
+		}
+	}
+	if ok || len(kept) == 0 {
+		return nil
+	}
+	if noOperation(kept) {
+		return c.checkAnyPath(req, r)
+	}
+	return fmt.Errorf("HEAD %s answered %d, which openapi.json does not allow: %s", req.URL.Path, r.status, describe(kept))
+}
+
+// checkAnyPath checks an answer to a request that no operation describes.
+func (c *contract) checkAnyPath(req *http.Request, r reply) error {
+	if req.Method == http.MethodOptions && r.status == http.StatusNoContent && r.header.Get("Access-Control-Allow-Origin") != "" {
+		return nil
+	}
+	name := map[int]string{http.StatusNotFound: "NotFound", http.StatusMethodNotAllowed: "MethodNotAllowed"}[r.status]
+	if name == "" {
+		return fmt.Errorf("%s %s answered %s: no operation of openapi.json has this method and path, and only 404 and 405 may answer those", req.Method, req.URL.Path, r)
+	}
+	want := c.model.Components.Responses.GetOrZero(name)
+	resp := &http.Response{StatusCode: r.status, Header: r.header, Request: req, Body: http.NoBody}
+	if ok, errs := responses.ValidateResponseHeaders(req, resp, want.Headers, req.URL.Path, strconv.Itoa(r.status)); !ok {
+		return fmt.Errorf("%s %s answered %d with headers that components.responses.%s does not allow: %s", req.Method, req.URL.Path, r.status, name, describe(errs))
+	}
+	media := want.Content.GetOrZero("application/problem+json")
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		return fmt.Errorf("%s %s answered %d as %q, want application/problem+json", req.Method, req.URL.Path, r.status, ct)
+	}
+	if req.Method == http.MethodHead {
+		return nil
+	}
+	if ok, errs := schema_validation.NewSchemaValidator(vconfig.WithFormatAssertions()).ValidateSchemaBytes(media.Schema.Schema(), r.body); !ok {
+		return fmt.Errorf("%s %s answered %s, which components.responses.%s does not allow: %s", req.Method, req.URL.Path, r, name, describe(errs))
+	}
+	return nil
+}
+
+// noOperation reports whether errs say that the document has no operation
+// for the request's path or method.
+func noOperation(errs []*liberrors.ValidationError) bool {
+	for _, e := range errs {
+		if e.ValidationSubType == helpers.ValidationMissingOperation ||
+			(e.ValidationType == helpers.PathValidation && e.ValidationSubType == helpers.ValidationMissing) {
+			return true
+		}
+	}
+	return false
+}
+
+// describe joins validation errors into one line each.
+func describe(errs []*liberrors.ValidationError) string {
+	var b strings.Builder
+	for _, e := range errs {
+		fmt.Fprintf(&b, "\n  - %s", e.Message)
+		if e.Reason != "" && e.Reason != e.Message {
+			fmt.Fprintf(&b, ": %s", e.Reason)
+		}
+		for _, s := range e.SchemaValidationErrors {
+			fmt.Fprintf(&b, "\n      %s at %s (%s)", s.Reason, s.FieldPath, s.KeywordLocation)
+		}
+	}
+	return b.String()
+}
+
+// checkAnswer fails t if r, the answer to req, breaks the served
+// document's contract. It is called by the request helpers (send, and so
+// do and everything built on them), so every end-to-end test checks every
+// answer it gets.
+func checkAnswer(t testing.TB, req *http.Request, r reply) {
+	t.Helper()
+	c, err := servedContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.check(req, r); err != nil {
+		t.Error(err)
+	}
+}
+
+// violations collects the contract violations of the helpers that have no
+// test to fail (tryDo, used from any goroutine); TestMain fails the run if
+// there are any.
+var violations struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+// recordAnswer checks r like checkAnswer, for callers without a test.
+func recordAnswer(req *http.Request, r reply) {
+	c, err := servedContract()
+	if err == nil {
+		err = c.check(req, r)
+	}
+	if err != nil {
+		violations.mu.Lock()
+		violations.errs = append(violations.errs, err.Error())
+		violations.mu.Unlock()
+	}
+}
+
+// reportViolations prints what recordAnswer collected and returns whether
+// there was anything.
+func reportViolations(w io.Writer) bool {
+	violations.mu.Lock()
+	defer violations.mu.Unlock()
+	for _, e := range violations.errs {
+		fmt.Fprintln(w, "contract violation:", e)
+	}
+	return len(violations.errs) > 0
+}
+
+// TestServedOpenAPIIsTheFile checks that the document the contract is
+// checked against is the one the server serves.
+func TestServedOpenAPIIsTheFile(t *testing.T) {
+	s := startServer(t, nil)
+	r := do(t, "GET", s.base+"/openapi.json", "", "", nil)
+	file, err := os.ReadFile(openAPIPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.status != http.StatusOK || !bytes.Equal(r.body, file) {
+		t.Fatalf("GET /openapi.json answered %d and %d bytes, not the %d of %s", r.status, len(r.body), len(file), openAPIPath)
+	}
+}
+
+// TestContractCatchesMismatches breaks the document in several ways and
+// checks that real answers of the server are then refused: the helpers'
+// validation can fail, on the body, a header, the status and the path.
+func TestContractCatchesMismatches(t *testing.T) {
+	spec, err := os.ReadFile(openAPIPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, nil)
+	a := s.newAccount(t)
+	me := func(token string) (*http.Request, reply) {
+		req, _ := http.NewRequest("GET", s.base+"/users/me", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		return req, send(t, req)
+	}
+	type object = map[string]any
+	at := func(doc object, path ...string) object {
+		for _, p := range path {
+			doc = doc[p].(object)
+		}
+		return doc
+	}
+	user := func(doc object) object { return at(doc, "components", "schemas", "User", "properties") }
+	cases := []struct {
+		name  string
+		spoil func(doc object)
+		token string
+		want  string
+	}{
+		{"a body member of the wrong type", func(doc object) { user(doc)["profile_image"] = object{"type": "string"} }, a.token, "profile_image"},
+		{"a body member too many", func(doc object) { delete(user(doc), "phone_number") }, a.token, "phone_number"},
+		{"a header's value", func(doc object) {
+			at(doc, "components", "headers", "WWW-Authenticate", "schema")["pattern"] = "^Basic"
+		}, "", "www-authenticate"},
+		{"a missing header", func(doc object) {
+			at(doc, "components", "responses", "TokenRejected", "headers")["X-Not-Sent"] = object{"required": true, "schema": object{"type": "string"}}
+		}, "", "X-Not-Sent"},
+		{"an undocumented status", func(doc object) { delete(at(doc, "paths", "/users/me", "get", "responses"), "401") }, "", "401"},
+		{"an undocumented path", func(doc object) {
+			paths := at(doc, "paths")
+			paths["/users/self"] = paths["/users/me"]
+			delete(paths, "/users/me")
+		}, a.token, "no operation"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var doc object
+			if err := json.Unmarshal(spec, &doc); err != nil {
+				t.Fatal(err)
+			}
+			c.spoil(doc)
+			b, _ := json.Marshal(doc)
+			broken, err := newContract(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, r := me(c.token)
+			err = broken.check(req, r)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("the broken document accepted %s (error %v, want one naming %q)", r, err, c.want)
+			}
+		})
+	}
+}
