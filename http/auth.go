@@ -19,7 +19,8 @@ func currentUser(ctx context.Context) *portrait.User {
 
 // requireUser lets a request through only with a valid Bearer token whose
 // user exists and whose token version is current (not logged out since).
-// Everything else is 401 with WWW-Authenticate: Bearer.
+// Everything else is 401 invalid_token with WWW-Authenticate: Bearer; a
+// revoked token is told that it was revoked.
 func requireUser(log *slog.Logger, users portrait.UserStore, tokens *jwt.Issuer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, err := authenticateToken(r, users, tokens)
@@ -42,11 +43,22 @@ func authenticateToken(r *http.Request, users portrait.UserStore, tokens *jwt.Is
 		return nil, err
 	}
 	u, err := users.UserByID(r.Context(), claims.UserID)
-	if portrait.ErrorCode(err) == portrait.ENOTFOUND || (err == nil && u.TokenVersion != claims.Version) {
+	switch {
+	case portrait.ErrorCode(err) == portrait.ENOTFOUND:
+		return nil, invalid
+	case err == nil && claims.Version < u.TokenVersion:
+		return nil, errRevoked
+	case err == nil && claims.Version != u.TokenVersion:
 		return nil, invalid
 	}
 	return u, err
 }
+
+// errRevoked answers a token older than its user's last logout or password
+// change: still EINVALIDTOKEN, since the client must log in again either
+// way, but saying why, so that the user is not left guessing.
+var errRevoked = portrait.Errorf(portrait.EINVALIDTOKEN,
+	"This access token was revoked by a logout or a password change. Log in again to get a new one.")
 
 // bearerToken extracts the token of an "Authorization: Bearer <token>"
 // header; the scheme is case-insensitive (RFC 9110, section 11.1).

@@ -63,7 +63,7 @@ func NewHandler(ctx context.Context, cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	addRoutes(mux, cfg, dummy)
 	var h http.Handler = withBodyIdleTimeout(cfg.BodyIdleTimeout, cfg.ReadTimeout, mux)
-	h = withCORS(cfg.AllowedOrigins, h)
+	h = withCORS(cfg.Log, cfg.AllowedOrigins, h)
 	h = withSecurityHeaders(h)
 	h = withLogging(cfg.Log, cfg.Metrics, h)
 	return withRequestID(h), nil
