@@ -17,6 +17,7 @@ import (
 	vconfig "github.com/pb33f/libopenapi-validator/config"
 	liberrors "github.com/pb33f/libopenapi-validator/errors"
 	"github.com/pb33f/libopenapi-validator/helpers"
+	"github.com/pb33f/libopenapi-validator/paths"
 	"github.com/pb33f/libopenapi-validator/responses"
 	"github.com/pb33f/libopenapi-validator/schema_validation"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
@@ -99,25 +100,28 @@ func (c *contract) check(req *http.Request, r reply) error {
 }
 
 // checkHead checks the answer to a HEAD as the GET's without its body:
-// the status and the headers.
+// the status must be documented and the headers match.
 func (c *contract) checkHead(req *http.Request, r reply) error {
-	get := req.Clone(req.Context())
-	get.Method = http.MethodGet
-	resp := &http.Response{StatusCode: r.status, Header: r.header, Request: get, Body: http.NoBody}
-	ok, errs := c.v.ValidateHttpResponse(get, resp)
-	var kept []*liberrors.ValidationError
-	for _, e := range errs {
-		if e.ValidationType != helpers.ResponseBodyValidation || e.ValidationSubType == helpers.ParameterValidationHeader {
-			kept = append(kept, e)
+	item, errs, path := paths.FindPath(req, c.model, vconfig.NewValidationOptions())
+	if item == nil || item.Get == nil {
+		if len(errs) == 0 || noOperation(errs) {
+			return c.checkAnyPath(req, r)
 		}
+		return fmt.Errorf("HEAD %s: %s", req.URL.Path, describe(errs))
 	}
-	if ok || len(kept) == 0 {
-		return nil
+	status := strconv.Itoa(r.status)
+	want := item.Get.Responses.Codes.GetOrZero(status)
+	if want == nil {
+		return fmt.Errorf("HEAD %s answered %d, a status that GET %s does not document", req.URL.Path, r.status, path)
 	}
-	if noOperation(kept) {
-		return c.checkAnyPath(req, r)
+	resp := &http.Response{StatusCode: r.status, Header: r.header, Request: req, Body: http.NoBody}
+	if ok, errs := responses.ValidateResponseHeaders(req, resp, want.Headers, path, status, vconfig.WithFormatAssertions()); !ok {
+		return fmt.Errorf("HEAD %s answered %d with headers that openapi.json does not allow: %s", req.URL.Path, r.status, describe(errs))
 	}
-	return fmt.Errorf("HEAD %s answered %d, which openapi.json does not allow: %s", req.URL.Path, r.status, describe(kept))
+	if len(r.body) > 0 {
+		return fmt.Errorf("HEAD %s answered a body", req.URL.Path)
+	}
+	return nil
 }
 
 // checkAnyPath checks an answer to a request that no operation describes.
@@ -260,26 +264,38 @@ func TestContractCatchesMismatches(t *testing.T) {
 		return doc
 	}
 	user := func(doc object) object { return at(doc, "components", "schemas", "User", "properties") }
+	img := s.uploadFile(t, a.token, photo(t, 64, 64)).data(t)["profile_image"].(string)
+	head := func(string) (*http.Request, reply) {
+		req, _ := http.NewRequest("HEAD", img, nil)
+		return req, send(t, req)
+	}
 	cases := []struct {
-		name  string
-		spoil func(doc object)
-		token string
-		want  string
+		name    string
+		spoil   func(doc object)
+		token   string
+		want    string
+		request func(token string) (*http.Request, reply)
 	}{
-		{"a body member of the wrong type", func(doc object) { user(doc)["profile_image"] = object{"type": "string"} }, a.token, "profile_image"},
-		{"a body member too many", func(doc object) { delete(user(doc), "phone_number") }, a.token, "phone_number"},
+		{"a body member of the wrong type", func(doc object) { user(doc)["profile_image"] = object{"type": "integer"} }, a.token, "profile_image", nil},
+		{"a body member too many", func(doc object) { delete(user(doc), "phone_number") }, a.token, "phone_number", nil},
 		{"a header's value", func(doc object) {
 			at(doc, "components", "headers", "WWW-Authenticate", "schema")["pattern"] = "^Basic"
-		}, "", "www-authenticate"},
+		}, "", "www-authenticate", nil},
 		{"a missing header", func(doc object) {
 			at(doc, "components", "responses", "TokenRejected", "headers")["X-Not-Sent"] = object{"required": true, "schema": object{"type": "string"}}
-		}, "", "X-Not-Sent"},
-		{"an undocumented status", func(doc object) { delete(at(doc, "paths", "/users/me", "get", "responses"), "401") }, "", "401"},
+		}, "", "X-Not-Sent", nil},
+		{"an undocumented status", func(doc object) { delete(at(doc, "paths", "/users/me", "get", "responses"), "401") }, "", "401", nil},
 		{"an undocumented path", func(doc object) {
 			paths := at(doc, "paths")
 			paths["/users/self"] = paths["/users/me"]
 			delete(paths, "/users/me")
-		}, a.token, "no operation"},
+		}, a.token, "no operation", nil},
+		{"HEAD: a header's value", func(doc object) {
+			at(doc, "components", "headers", "ETag", "schema")["pattern"] = "^W/"
+		}, "", "etag", head},
+		{"HEAD: an undocumented status", func(doc object) {
+			delete(at(doc, "paths", "/profileImages/{userId}/{setId}/{file}", "get", "responses"), "200")
+		}, "", "200", head},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -293,7 +309,11 @@ func TestContractCatchesMismatches(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req, r := me(c.token)
+			request := me
+			if c.request != nil {
+				request = c.request
+			}
+			req, r := request(c.token)
 			err = broken.check(req, r)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("the broken document accepted %s (error %v, want one naming %q)", r, err, c.want)

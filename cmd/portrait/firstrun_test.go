@@ -156,8 +156,11 @@ func TestMalformedCORSOriginRefused(t *testing.T) {
 	} {
 		env := map[string]string{"PORTRAIT_DATA_DIR": t.TempDir(), "PORTRAIT_ADDR": "127.0.0.1:0",
 			"PORTRAIT_CORS_ORIGINS": "https://ok.example.com, " + origin}
-		var logs bytes.Buffer
-		err := run(t.Context(), []string{"serve"}, func(k string) string { return env[k] }, &logs, &logs)
+		// A server that starts anyway is stopped after a few seconds.
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		var logs syncBuffer
+		err := run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &logs, &logs)
+		cancel()
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", origin)) || !strings.Contains(err.Error(), want) {
 			t.Errorf("origin %q: serve returned %v, want an error naming it and saying %q", origin, err, want)
 		}
