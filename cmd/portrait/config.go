@@ -110,7 +110,7 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 // has them all: a command lists, and reads from the environment, only the
 // settings it uses.
 var commandFlags = map[string][]string{
-	"migrate": {"data-dir", "database-url", "log-format", "log-level"},
+	"migrate": {"data-dir", "database-url"},
 	"gc": {"data-dir", "database-url", "storage-url", "gc-grace", "db-timeout", "db-max-calls",
 		"storage-timeout", "storage-max-calls", "log-format", "log-level"},
 }

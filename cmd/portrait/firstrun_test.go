@@ -239,7 +239,7 @@ func TestHelpOfEachCommand(t *testing.T) {
 		want, refuse []string
 	}{
 		{"serve", []string{"-addr", "-cors-origins", "-database-url", "-storage-url", "-gc-grace"}, []string{"-concurrency"}},
-		{"migrate", []string{"-database-url", "-data-dir"}, []string{"-addr", "-storage-url", "-jwt-secret", "-gc-grace"}},
+		{"migrate", []string{"-database-url", "-data-dir"}, []string{"-addr", "-storage-url", "-jwt-secret", "-gc-grace", "-log-level"}},
 		{"gc", []string{"-database-url", "-storage-url", "-gc-grace"}, []string{"-addr", "-jwt-secret", "-cors-origins", "-max-upload-bytes"}},
 		{"load", []string{"-url", "-concurrency", "-requests"}, []string{"-addr", "-data-dir", "-database-url"}},
 	}
