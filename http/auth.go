@@ -20,7 +20,7 @@ func currentUser(ctx context.Context) *portrait.User {
 // of Portrait's whose user exists and whose token version is current (not
 // logged out since), or an identity provider's whose identity is linked
 // to a user (see authenticator). Everything else is 401 with
-// WWW-Authenticate: Bearer, or 403 for a valid provider token that no user
+// WWW-Authenticate: Bearer (a revoked token is told it was revoked), or 403 for a valid provider token that no user
 // may be linked to yet.
 func requireUser(a *authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -48,11 +48,22 @@ func authenticateToken(r *http.Request, users portrait.UserStore, tokens *jwt.Is
 		return nil, err
 	}
 	u, err := users.UserByID(r.Context(), claims.UserID)
-	if portrait.ErrorCode(err) == portrait.ENOTFOUND || (err == nil && u.TokenVersion != claims.Version) {
+	switch {
+	case portrait.ErrorCode(err) == portrait.ENOTFOUND:
+		return nil, invalid
+	case err == nil && claims.Version < u.TokenVersion:
+		return nil, errRevoked
+	case err == nil && claims.Version != u.TokenVersion:
 		return nil, invalid
 	}
 	return u, err
 }
+
+// errRevoked answers a token older than its user's last logout or password
+// change: still EINVALIDTOKEN, since the client must log in again either
+// way, but saying why, so that the user is not left guessing.
+var errRevoked = portrait.Errorf(portrait.EINVALIDTOKEN,
+	"This access token was revoked by a logout or a password change. Log in again to get a new one.")
 
 // bearerToken extracts the token of an "Authorization: Bearer <token>"
 // header; the scheme is case-insensitive (RFC 9110, section 11.1).

@@ -104,20 +104,27 @@ func withSecurityHeaders(next http.Handler) http.Handler {
 
 // withCORS answers CORS for the allowed origins ("*" allows any): simple
 // requests get Access-Control-Allow-Origin, preflights are answered here.
+// A preflight from another origin is logged with its origin, so that an
+// operator sees which origin to allow, and left to the routes (405).
 // Tokens travel in the Authorization header, never cookies, so credentials
 // mode is not enabled.
-func withCORS(allowed []string, next http.Handler) http.Handler {
+func withCORS(log *slog.Logger, allowed []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		w.Header().Add("Vary", "Origin")
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 		if origin == "" || !(slices.Contains(allowed, "*") || slices.Contains(allowed, origin)) {
+			if origin != "" && preflight {
+				log.Warn("CORS preflight refused: its origin is not in PORTRAIT_CORS_ORIGINS", "request_id", requestID(r.Context()),
+					"origin", origin, "path", r.URL.Path, "allowed", allowed)
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Expose-Headers", "Retry-After, X-Request-Id, ETag, WWW-Authenticate")
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		if preflight {
 			h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE")
 			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
 			h.Set("Access-Control-Max-Age", "600")

@@ -45,7 +45,6 @@ var statuses = map[string]int{
 	portrait.EIDENTITYNOTLINKED:     http.StatusForbidden,
 	portrait.EIDENTITYEMAILCONFLICT: http.StatusForbidden,
 	portrait.EMANAGEDBYPROVIDER:     http.StatusForbidden,
-	portrait.EIDENTITYLINKED:        http.StatusConflict,
 }
 
 // statusClientClosedRequest is nginx's status for a request whose client

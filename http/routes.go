@@ -7,11 +7,17 @@ import (
 	"github.com/portraitsvc/portrait/web"
 )
 
+// router is where addRoutes registers its routes: an *http.ServeMux, or a
+// test's recorder of the patterns.
+type router interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // addRoutes registers every route of the API and the middleware on it.
 // Each path also gets a method-less pattern so that a wrong method is
 // answered 405 as a problem document, and "/" answers 404 likewise.
 // It fails only on a public or image base URL that is not http(s).
-func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) error {
+func addRoutes(mux router, cfg Config, dummyHash string) error {
 	log := cfg.Log
 	urls := imageURLs{base: strings.TrimRight(cfg.ImageBaseURL, "/"), api: strings.TrimRight(cfg.PublicURL, "/")}
 	limits := cfg.RateLimits
@@ -48,9 +54,13 @@ func addRoutes(mux *http.ServeMux, cfg Config, dummyHash string) error {
 
 	ready := handleReady(log, cfg.Checks)
 	mux.Handle("GET /livez", handleLive())
+	mux.Handle("/livez", methodNotAllowed(log, "GET", "HEAD"))
 	mux.Handle("GET /readyz", ready)
+	mux.Handle("/readyz", methodNotAllowed(log, "GET", "HEAD"))
 	mux.Handle("GET /healthz", ready)
+	mux.Handle("/healthz", methodNotAllowed(log, "GET", "HEAD"))
 	mux.Handle("GET /openapi.json", handleOpenAPI())
+	mux.Handle("/openapi.json", methodNotAllowed(log, "GET", "HEAD"))
 
 	site, err := web.New(cfg.PublicURL, cfg.ImageBaseURL) // the page to try the API in a browser
 	if err != nil {

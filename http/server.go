@@ -79,7 +79,7 @@ func NewHandler(ctx context.Context, cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	var h http.Handler = withBodyIdleTimeout(cfg.BodyIdleTimeout, cfg.ReadTimeout, mux)
-	h = withCORS(cfg.AllowedOrigins, h)
+	h = withCORS(cfg.Log, cfg.AllowedOrigins, h)
 	h = withSecurityHeaders(h)
 	h = withLogging(cfg.Log, cfg.Metrics, h)
 	return withRequestID(h), nil

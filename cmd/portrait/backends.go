@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,4 +161,72 @@ func (a *app) rateLimits() (portrait.RateLimits, error) {
 		return nil, errors.New("--rate-limit-store=database needs PostgreSQL (--database-url postgres://…)")
 	}
 	return nil, fmt.Errorf("--rate-limit-store: want memory, database or auto, got %q", a.cfg.RateLimitStore)
+}
+
+// dataDirName returns the data dir's absolute path, for logs.
+func (c *config) dataDirName() string {
+	return absPath(c.DataDir)
+}
+
+// databaseName returns where the database is, for logs and messages: the
+// SQLite file as sqlite:<absolute path>, or the PostgreSQL URL with its
+// password and any secret parameter redacted.
+func (c *config) databaseName() string {
+	switch u := c.DatabaseURL; {
+	case u == "":
+		return "sqlite:" + absPath(filepath.Join(c.DataDir, "portrait.db"))
+	case strings.HasPrefix(u, "sqlite:"):
+		return "sqlite:" + absPath(strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//"))
+	default:
+		return redactURL(u)
+	}
+}
+
+// storageName returns where the images are, for logs: the local folder as
+// file://<absolute path>, or the S3 URL with any credential redacted; the
+// images are under profileImages/ there.
+func (c *config) storageName() string {
+	switch u := c.StorageURL; {
+	case u == "":
+		return "file://" + absPath(filepath.Join(c.DataDir, "bucket"))
+	case strings.HasPrefix(u, "file://"):
+		return "file://" + absPath(strings.TrimPrefix(u, "file://"))
+	default:
+		return redactURL(u)
+	}
+}
+
+// absPath returns p made absolute, or p if that fails.
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+// redactURL returns raw with the password of its user info, the values of
+// query parameters that hold secrets (password, sslpassword, secret…),
+// and the same in any URL given as a parameter (an S3 endpoint) replaced
+// by xxxxx. A URL that does not parse is not shown at all: it may hold a
+// secret where redactURL cannot find it.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(a URL that does not parse)"
+	}
+	q := u.Query()
+	for name, values := range q {
+		for i, v := range values {
+			switch n := strings.ToLower(name); {
+			case strings.Contains(n, "password"), strings.Contains(n, "secret"), strings.Contains(n, "token"):
+				values[i] = "xxxxx"
+			case strings.Contains(v, "://"):
+				values[i] = redactURL(v)
+			}
+		}
+	}
+	if len(q) > 0 {
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -73,7 +78,7 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "folder of the embedded database and the local bucket")
-	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach this server at (default http://<addr>)")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach this server at (default http://<the address bound>, localhost for 0.0.0.0)")
 	fs.StringVar(&cfg.ImageBaseURL, "image-base-url", "", "base URL of returned image URLs, e.g. a CDN (default the public URL)")
 	fs.StringVar(&cfg.JWTSecret, "jwt-secret", "", "secret (>= 32 bytes) signing access tokens; shared by all nodes (default: generated once into the data dir, embedded mode only)")
 	fs.StringVar(&cfg.JWTPreviousSecrets, "jwt-previous-secrets", "", "comma-separated earlier secrets that still verify tokens (not sign them), for rotating --jwt-secret without logging everyone out")
@@ -112,18 +117,78 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseConfig parses args, then fills every flag not given on the command
-// line from its environment variable. extra adds a command's own flags,
-// which are taken from the command line only.
-func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra ...func(*flag.FlagSet)) (*config, error) {
+// commandFlags names the flags of each command other than serve, which
+// has them all: a command lists, and reads from the environment, only the
+// settings it uses.
+var commandFlags = map[string][]string{
+	"migrate": {"data-dir", "database-url"},
+	"link":    {"data-dir", "database-url", "oidc-issuer", "log-format", "log-level"},
+	"gc": {"data-dir", "database-url", "storage-url", "gc-grace", "db-timeout", "db-max-calls",
+		"storage-timeout", "storage-max-calls", "log-format", "log-level"},
+}
+
+// commandSummaries is what each command's --help says it does.
+var commandSummaries = map[string]string{
+	"serve":   "Runs the HTTP service.",
+	"migrate": "Applies the database migrations and exits (serve applies them too).",
+	"gc":      "Deletes orphaned images older than --gc-grace, retries pending deletions, prints what it did, and exits.",
+	"link":    "Links an identity of an OpenID provider to a user, or removes the link, and exits.",
+}
+
+// flagSetFor declares the flags of the named command on a new FlagSet
+// that writes its messages to out.
+func flagSetFor(name string, cfg *config, out io.Writer) *flag.FlagSet {
+	all := newFlagSet(name, cfg, out)
+	names, ok := commandFlags[name]
+	if !ok {
+		return all
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	for _, n := range names {
+		f := all.Lookup(n)
+		fs.Var(f.Value, f.Name, f.Usage)
+	}
+	return fs
+}
+
+// parseFlags parses args with fs, printing --help to stdout and flag
+// errors, with the usage, to stderr. It returns flag.ErrHelp after help.
+func parseFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) error {
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	fs.Usage = func() {
+		fmt.Fprint(&out, usage)
+		fs.PrintDefaults()
+	}
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		stdout.Write(out.Bytes())
+	} else {
+		stderr.Write(out.Bytes())
+	}
+	return err
+}
+
+// configUsage is the head of a service command's --help.
+func configUsage(name string) string {
+	return fmt.Sprintf("Usage: portrait %s [flags]\n\n%s\n\nFlags (each also an environment variable: --data-dir is PORTRAIT_DATA_DIR; a flag given wins):\n",
+		name, commandSummaries[name])
+}
+
+// parseConfig parses the flags of the named command, then fills every flag
+// not given on the command line from its environment variable, and checks
+// the settings that are checked before anything is opened. extra adds a
+// command's own flags, which are taken from the command line only.
+func parseConfig(name string, args []string, getenv func(string) string, stdout, stderr io.Writer, extra ...func(*flag.FlagSet)) (*config, error) {
 	cfg := &config{}
-	fs := newFlagSet(name, cfg, stderr)
+	fs := flagSetFor(name, cfg, stderr)
 	shared := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { shared[f.Name] = true })
 	for _, add := range extra {
 		add(fs)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, configUsage(name), args, stdout, stderr); err != nil {
 		return nil, err
 	}
 	given := map[string]bool{}
@@ -137,13 +202,30 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 			}
 		}
 	})
-	if cfg.PublicURL == "" {
-		cfg.PublicURL = "http://" + cfg.Addr
+	if err != nil {
+		return nil, err
 	}
-	if cfg.ImageBaseURL == "" {
-		cfg.ImageBaseURL = cfg.PublicURL
+	return cfg, checkOrigins(cfg.corsOrigins())
+}
+
+// publicURLs sets the public URL, if not configured, from the address the
+// server is bound to — so that --addr 127.0.0.1:0 gets its real port —
+// and the image base URL, if not configured, to the public URL. An
+// unspecified host (:8080, 0.0.0.0) becomes localhost: other machines need
+// --public-url, and publicURLs says so by returning false.
+func (c *config) publicURLs(bound net.Addr) (complete bool) {
+	complete = true
+	if c.PublicURL == "" {
+		host, port, _ := net.SplitHostPort(bound.String())
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			host, complete = "localhost", false
+		}
+		c.PublicURL = "http://" + net.JoinHostPort(host, port)
 	}
-	return cfg, err
+	if c.ImageBaseURL == "" {
+		c.ImageBaseURL = c.PublicURL
+	}
+	return complete
 }
 
 // envName is the environment variable of a flag: PORTRAIT_ and the flag
@@ -182,8 +264,51 @@ func (c *config) gcGrace(log *slog.Logger) time.Duration {
 	return c.GCGrace
 }
 
+// corsOrigins returns the origins of --cors-origins.
 func (c *config) corsOrigins() []string {
 	return commaList(c.CORSOrigins)
+}
+
+// checkOrigins returns an error naming the first origin that no browser
+// would ever send, such as one with a trailing slash or without a scheme:
+// it would match nothing, and every preflight would fail.
+func checkOrigins(origins []string) error {
+	for _, o := range origins {
+		if err := checkOrigin(o); err != nil {
+			return fmt.Errorf("PORTRAIT_CORS_ORIGINS: %q %w", o, err)
+		}
+	}
+	return nil
+}
+
+// checkOrigin accepts "*" and the origins browsers send (RFC 6454):
+// http or https, a lower-case host, a port only if not the default, and
+// nothing after it.
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	switch {
+	case !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://"):
+		return errors.New("must start with http:// or https://, as in https://app.example.com")
+	case err != nil || u.Host == "" || u.Hostname() == "":
+		return errors.New("is not scheme://host[:port], as in https://app.example.com")
+	case u.Path == "/" && u.RawQuery == "" && u.Fragment == "":
+		return errors.New("must not end with a slash: a browser sends its origin without one")
+	case u.User != nil || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return errors.New("must be scheme://host[:port] alone, with no user, path, query or fragment")
+	case strings.ToLower(o) != o:
+		return errors.New("must be in lower case, as a browser sends it")
+	case (u.Scheme == "http" && u.Port() == "80") || (u.Scheme == "https" && u.Port() == "443"):
+		return errors.New("must not name its scheme's default port: a browser leaves it out")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return errors.New("has a port out of 1-65535")
+		}
+	}
+	return nil
 }
 
 // previousSecrets returns the secrets of --jwt-previous-secrets.

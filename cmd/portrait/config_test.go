@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,7 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		"PORTRAIT_TOKEN_TTL":        "15m",
 		"PORTRAIT_DATA_DIR":         "/from/env",
 	}
-	cfg, err := parseConfig("serve", []string{"--data-dir", "/from/flag"}, func(k string) string { return env[k] }, io.Discard)
+	cfg, err := parseConfig("serve", []string{"--data-dir", "/from/flag"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,8 +28,9 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 	if cfg.Addr != "127.0.0.1:9999" || cfg.MaxUploadBytes != 1024 || cfg.TokenTTL != 15*time.Minute {
 		t.Errorf("environment not applied: %+v", cfg)
 	}
-	if cfg.PublicURL != "http://127.0.0.1:9999" || cfg.ImageBaseURL != cfg.PublicURL {
-		t.Errorf("PublicURL %q, ImageBaseURL %q: want both derived from the address", cfg.PublicURL, cfg.ImageBaseURL)
+	bound, _ := net.ResolveTCPAddr("tcp", "127.0.0.1:43210")
+	if !cfg.publicURLs(bound) || cfg.PublicURL != "http://127.0.0.1:43210" || cfg.ImageBaseURL != cfg.PublicURL {
+		t.Errorf("PublicURL %q, ImageBaseURL %q: want both derived from the address bound", cfg.PublicURL, cfg.ImageBaseURL)
 	}
 }
 
@@ -38,7 +40,7 @@ func TestConfigRejectsBadValues(t *testing.T) {
 			return "lots"
 		}
 		return ""
-	}, io.Discard)
+	}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "PORTRAIT_MAX_PIXELS") {
 		t.Fatalf("err = %v, want one naming PORTRAIT_MAX_PIXELS", err)
 	}

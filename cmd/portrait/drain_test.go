@@ -26,7 +26,7 @@ func TestDrainBacklog(t *testing.T) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v) // the AWS credential chain reads the process's environment
 	}
-	a, err := start(t.Context(), "serve", nil, func(k string) string { return env[k] }, io.Discard)
+	a, err := start(t.Context(), "serve", nil, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

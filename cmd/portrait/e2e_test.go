@@ -173,6 +173,8 @@ func do(t testing.TB, method, url, token, ctype string, body io.Reader) reply {
 	return send(t, req)
 }
 
+// send sends req and reads the whole answer, failing t if the answer is
+// not one that the OpenAPI document allows (see checkAnswer).
 func send(t testing.TB, req *http.Request) reply {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
@@ -181,7 +183,9 @@ func send(t testing.TB, req *http.Request) reply {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return reply{resp.StatusCode, resp.Header, b}
+	r := reply{resp.StatusCode, resp.Header, b}
+	checkAnswer(t, req, r)
+	return r
 }
 
 func postJSONT(t testing.TB, url, token string, v any) reply {

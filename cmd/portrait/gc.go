@@ -9,17 +9,19 @@ import (
 )
 
 // gc runs one sweep: orphaned images older than --gc-grace are deleted and
-// pending deletions retried. It prints the report as JSON. Unlike a serving
+// pending deletions retried. It logs the database and the storage it
+// swept, and prints the report as JSON. Unlike a serving
 // node's sweeps, it takes a grace shorter than the longest upload as given,
 // with a warning: with every node stopped, --gc-grace=0 removes at once all
 // that no user references; with nodes serving, their uploads in flight may
 // then fail with upload_expired (the sweep is fenced: none loses an image).
 func gc(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	a, err := start(ctx, "gc", args, getenv, stderr)
+	a, err := start(ctx, "gc", args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	a.log.Info("portrait gc", "database", a.cfg.databaseName(), "storage", a.cfg.storageName(), "grace", a.cfg.GCGrace)
 	if a.cfg.GCGrace < a.cfg.minGCGrace() {
 		a.log.Warn("--gc-grace is shorter than the longest upload: uploads in flight on running nodes may fail with upload_expired",
 			"grace", a.cfg.GCGrace, "longest_upload", a.cfg.minGCGrace())

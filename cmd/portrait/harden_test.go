@@ -279,7 +279,8 @@ func TestStalledBodyClosedAfterIdleTimeout(t *testing.T) {
 }
 
 // stalledRequest writes raw and then nothing more, with the connection
-// left open, and reads the answer (30 s at most).
+// left open, and reads the answer (30 s at most), which must be one that
+// the OpenAPI document allows (see recordAnswer).
 func stalledRequest(s *testServer, raw string) (*http.Response, error) {
 	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
 	if err != nil {
@@ -291,8 +292,13 @@ func stalledRequest(s *testServer, raw string) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err == nil {
-		resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if req, perr := http.ReadRequest(bufio.NewReader(strings.NewReader(raw))); err == nil && perr == nil {
+		recordAnswer(req, reply{resp.StatusCode, resp.Header, b})
 	}
 	return resp, err
 }

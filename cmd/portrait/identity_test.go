@@ -351,7 +351,7 @@ func TestProviderUserProcess(t *testing.T) {
 func TestLinkFlagsIgnoreEnvironment(t *testing.T) {
 	var f linkFlags
 	env := map[string]string{"PORTRAIT_REMOVE": "true", "PORTRAIT_USER": "u1", "PORTRAIT_OIDC_ISSUER": "https://idp.example.com"}
-	cfg, err := parseConfig("link", []string{"--subject", "s"}, func(k string) string { return env[k] }, io.Discard, f.add)
+	cfg, err := parseConfig("link", []string{"--subject", "s"}, func(k string) string { return env[k] }, io.Discard, io.Discard, f.add)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func (f *linkFlags) add(fs *flag.FlagSet) {
 // what it did.
 func link(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var f linkFlags
-	cfg, err := parseConfig("link", args, getenv, stderr, f.add)
+	cfg, err := parseConfig("link", args, getenv, stdout, stderr, f.add)
 	if err != nil {
 		return err
 	}

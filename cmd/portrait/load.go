@@ -11,14 +11,18 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mattn/go-isatty"
 )
 
 // loadConfig is what `portrait load` drives.
@@ -34,13 +38,23 @@ type loadConfig struct {
 	ServerPID   int
 }
 
+const loadUsage = `Usage: portrait load [flags]
+
+Registers users on a running server and uploads images as fast as the
+given concurrency allows. On a terminal it shows its progress; at the end
+it prints a table of the answers, throughput and latency percentiles. It
+exits non-zero if any upload failed.
+
+Flags:
+`
+
 // load registers users on a running server and uploads images as fast as
-// the given concurrency allows, then prints throughput, latency
-// percentiles and a count of answers by status.
+// the given concurrency allows, showing progress on stderr, then prints
+// the answers by status, throughput and latency percentiles. It returns an
+// error if any upload failed (an answer other than 200, or none).
 func load(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var lc loadConfig
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&lc.URL, "url", "http://127.0.0.1:8080", "base URL of the server")
 	fs.IntVar(&lc.Concurrency, "concurrency", 16, "uploads in flight at once")
 	fs.IntVar(&lc.Users, "users", 8, "accounts to register and spread uploads over")
@@ -50,22 +64,35 @@ func load(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs.IntVar(&lc.Width, "width", 4032, "width of the generated JPEG")
 	fs.IntVar(&lc.Height, "height", 3024, "height of the generated JPEG")
 	fs.IntVar(&lc.ServerPID, "server-pid", 0, "pid of a server on this machine whose resident memory to sample every 10 s (Linux)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, loadUsage, args, stdout, stderr); err != nil {
 		return err
 	}
 	img, err := loadImage(lc)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "registering %d users at %s…\n", lc.Users, lc.URL)
 	tokens, err := registerUsers(ctx, lc.URL, lc.Users)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "uploading a %d-byte image, %d at a time, %s…\n", len(img), lc.Concurrency, lc.extent())
 	stopSampling := sampleRSS(lc.ServerPID, 10*time.Second, stdout)
-	res := drive(ctx, lc, img, tokens)
+	res := &loadResult{statuses: map[string]int{}}
+	stopProgress := res.showProgress(stderr)
+	drive(ctx, lc, img, tokens, res)
+	stopProgress()
 	stopSampling()
-	res.print(stdout)
-	return nil
+	res.print(stdout, lc)
+	return res.failure()
+}
+
+// extent says how long the run is.
+func (lc loadConfig) extent() string {
+	if lc.Requests > 0 {
+		return fmt.Sprintf("%d uploads", lc.Requests)
+	}
+	return "for " + lc.Duration.String()
 }
 
 func loadImage(lc loadConfig) ([]byte, error) {
@@ -141,19 +168,91 @@ func postJSON(ctx context.Context, url string, v any) ([]byte, error) {
 type loadResult struct {
 	mu        sync.Mutex
 	latencies []time.Duration
-	statuses  map[string]int
+	statuses  map[string]int // by HTTP status, "error" (no answer) or cancelledAtEnd
+	ok        int
+	start     time.Time
 	elapsed   time.Duration
 }
+
+// cancelledAtEnd counts the uploads cut off because the run ended.
+const cancelledAtEnd = "cancelled at end"
 
 func (r *loadResult) add(d time.Duration, status string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.latencies = append(r.latencies, d)
 	r.statuses[status]++
+	if status == "200" {
+		r.ok++
+	}
 }
 
-func drive(ctx context.Context, lc loadConfig, img []byte, tokens []string) *loadResult {
-	res := &loadResult{statuses: map[string]int{}}
+// progress returns the uploads done and answered 200 so far, and the time
+// since the start.
+func (r *loadResult) progress() (done, ok int, since time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.start.IsZero() {
+		since = time.Since(r.start)
+	}
+	return len(r.latencies), r.ok, since
+}
+
+// showProgress writes the progress to w until the returned function is
+// called: on a terminal a line rewritten twice a second, elsewhere (a log)
+// a line every 10 s.
+func (r *loadResult) showProgress(w io.Writer) (stop func()) {
+	period, format := 10*time.Second, "%5.0fs  %d uploads, %d answered 200, %d failed, %.1f/s\n"
+	tty := isTerminal(w)
+	if tty {
+		period, format = 500*time.Millisecond, "\r\x1b[K%5.0fs  %d uploads, %d answered 200, %d failed, %.1f/s"
+	}
+	line := func() {
+		done, ok, since := r.progress()
+		fmt.Fprintf(w, format, since.Seconds(), done, ok, done-ok, float64(done)/max(since.Seconds(), 0.001))
+	}
+	finished := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-finished:
+				if tty {
+					line()
+					fmt.Fprintln(w)
+				}
+				return
+			case <-t.C:
+				line()
+			}
+		}
+	})
+	return func() { close(finished); wg.Wait() }
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
+
+// failure returns an error if any upload failed: answered other than 200,
+// or not answered (uploads cut off by the end of the run do not count).
+func (r *loadResult) failure() error {
+	failed := len(r.latencies) - r.ok - r.statuses[cancelledAtEnd]
+	switch {
+	case len(r.latencies) == 0:
+		return errors.New("no upload was made")
+	case failed > 0:
+		return fmt.Errorf("%d of %d uploads failed", failed, len(r.latencies)-r.statuses[cancelledAtEnd])
+	}
+	return nil
+}
+
+// drive runs the uploads into res.
+func drive(ctx context.Context, lc loadConfig, img []byte, tokens []string, res *loadResult) {
 	var cancel context.CancelFunc
 	if lc.Requests > 0 {
 		ctx, cancel = context.WithCancel(ctx)
@@ -164,7 +263,9 @@ func drive(ctx context.Context, lc loadConfig, img []byte, tokens []string) *loa
 	jobs := make(chan string)
 	go feed(ctx, lc.Requests, tokens, jobs)
 	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: lc.Concurrency}}
-	start := time.Now()
+	res.mu.Lock()
+	res.start = time.Now()
+	res.mu.Unlock()
 	var wg sync.WaitGroup
 	for range lc.Concurrency {
 		wg.Go(func() {
@@ -176,8 +277,7 @@ func drive(ctx context.Context, lc loadConfig, img []byte, tokens []string) *loa
 		})
 	}
 	wg.Wait()
-	res.elapsed = time.Since(start)
-	return res
+	res.elapsed = time.Since(res.start)
 }
 
 // feed hands out tokens round-robin until n jobs (n > 0) or ctx's end.
@@ -205,7 +305,7 @@ func uploadOnce(ctx context.Context, client *http.Client, base, token string, im
 	resp, err := client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return "cancelled at end"
+			return cancelledAtEnd
 		}
 		return "error"
 	}
@@ -214,15 +314,34 @@ func uploadOnce(ctx context.Context, client *http.Client, base, token string, im
 	return fmt.Sprint(resp.StatusCode)
 }
 
-func (r *loadResult) print(w io.Writer) {
-	ok := r.statuses["200"]
+// print writes the table of answers, the throughput and the latencies.
+func (r *loadResult) print(w io.Writer, lc loadConfig) {
 	slices.Sort(r.latencies)
-	fmt.Fprintf(w, "uploads: %d in %.1fs, %.1f uploads/s (200s only)\n", len(r.latencies), r.elapsed.Seconds(), float64(ok)/r.elapsed.Seconds())
-	fmt.Fprintf(w, "latency: p50 %v, p90 %v, p99 %v, max %v\n", pct(r.latencies, 50), pct(r.latencies, 90), pct(r.latencies, 99), pct(r.latencies, 100))
-	fmt.Fprintf(w, "answers: %v\n", r.statuses)
-	shed := r.statuses["503"]
-	fmt.Fprintf(w, "shed by overload (503 + Retry-After): %d\n", shed)
-	fmt.Fprintf(w, "errors (anything else): %d\n", len(r.latencies)-ok-shed-r.statuses["cancelled at end"])
+	fmt.Fprintf(w, "%d uploads in %.1fs to %s, %d at a time, %d users\n\n", len(r.latencies), r.elapsed.Seconds(), lc.URL, lc.Concurrency, lc.Users)
+	statuses := slices.Sorted(maps.Keys(r.statuses))
+	width := len("answer")
+	for _, status := range statuses {
+		width = max(width, len(answerName(status)))
+	}
+	fmt.Fprintf(w, "%-*s  %8s  %6s\n", width, "answer", "uploads", "share")
+	for _, status := range statuses {
+		n := r.statuses[status]
+		fmt.Fprintf(w, "%-*s  %8d  %5.1f%%\n", width, answerName(status), n, 100*float64(n)/float64(len(r.latencies)))
+	}
+	fmt.Fprintf(w, "\nthroughput: %.1f uploads/s answered 200\n", float64(r.ok)/r.elapsed.Seconds())
+	fmt.Fprintf(w, "latency:    p50 %v, p90 %v, p99 %v, max %v\n", pct(r.latencies, 50), pct(r.latencies, 90), pct(r.latencies, 99), pct(r.latencies, 100))
+}
+
+// answerName names a status of loadResult: "503 Service Unavailable".
+func answerName(status string) string {
+	code, err := strconv.Atoi(status)
+	switch {
+	case status == "error":
+		return "no answer (connection failed)"
+	case err != nil:
+		return status
+	}
+	return status + " " + http.StatusText(code)
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {
@@ -230,7 +349,7 @@ func pct(sorted []time.Duration, p int) time.Duration {
 		return 0
 	}
 	i := (len(sorted)*p+99)/100 - 1
-	return sorted[max(0, min(i, len(sorted)-1))].Round(time.Millisecond)
+	return sorted[max(0, min(i, len(sorted)-1))].Round(100 * time.Microsecond)
 }
 
 // sampleRSS prints the resident and peak memory of process pid every

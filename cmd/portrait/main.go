@@ -67,10 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 }
 
-// printHelp prints the commands and the flags shared by serve, migrate and gc.
+// printHelp prints the commands.
 func printHelp(w io.Writer) {
 	fmt.Fprint(w, usage)
-	fmt.Fprintln(w, "\nFlags of serve, migrate and gc:")
-	fs := newFlagSet("portrait", &config{}, w)
-	fs.PrintDefaults()
 }

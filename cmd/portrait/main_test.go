@@ -22,9 +22,13 @@ import (
 
 // TestMain runs the tests through s3test.Main, which stops the S3 server
 // that TestScaleOut may start, then removes the binaries built for the
-// subprocess tests and the test OpenID provider.
+// subprocess tests and the test OpenID provider. The run fails if tryDo
+// saw an answer that breaks the OpenAPI document.
 func TestMain(m *testing.M) {
 	code := s3test.Main(m)
+	if reportViolations(os.Stderr) && code == 0 {
+		code = 1
+	}
 	if builtBinary.path != "" {
 		os.RemoveAll(filepath.Dir(builtBinary.path))
 	}
@@ -224,7 +228,8 @@ func runPortrait(t testing.TB, env []string, args ...string) string {
 // be used from any goroutine and a request cut by a kill can be ignored.
 var procClient = &http.Client{Timeout: time.Minute}
 
-// tryDo sends a request and reads the whole answer.
+// tryDo sends a request and reads the whole answer. An answer that the
+// OpenAPI document does not allow fails the run (see recordAnswer).
 func tryDo(method, url, token, ctype string, body []byte) (reply, error) {
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
@@ -242,7 +247,11 @@ func tryDo(method, url, token, ctype string, body []byte) (reply, error) {
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return reply{resp.StatusCode, resp.Header, b}, err
+	r := reply{resp.StatusCode, resp.Header, b}
+	if err == nil {
+		recordAnswer(req, r)
+	}
+	return r, err
 }
 
 // tryUpload uploads data as the profile image of the token's user.

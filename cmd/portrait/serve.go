@@ -84,8 +84,8 @@ func (a *app) close() error {
 
 // start parses the flags of the named command and opens the app they
 // configure.
-func start(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer) (*app, error) {
-	cfg, err := parseConfig(name, args, getenv, stderr)
+func start(ctx context.Context, name string, args []string, getenv func(string) string, stdout, stderr io.Writer) (*app, error) {
+	cfg, err := parseConfig(name, args, getenv, stdout, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -93,12 +93,21 @@ func start(ctx context.Context, name string, args []string, getenv func(string) 
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	a, err := start(ctx, "serve", args, getenv, stderr)
+	a, err := start(ctx, "serve", args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.close()
 	cfg := a.cfg
+	l, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if !cfg.publicURLs(l.Addr()) {
+		a.log.Warn("listening on every interface: image URLs name localhost; set PORTRAIT_PUBLIC_URL to the URL other machines reach this server at",
+			"public_url", cfg.PublicURL)
+	}
 	if getenv("GOMEMLIMIT") == "" {
 		// Decoded pixels are garbage as soon as an avatar is encoded; a soft
 		// limit makes the collector return them before the heap doubles.
@@ -115,10 +124,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	l, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
 	var metrics net.Listener
 	if cfg.MetricsAddr != "" {
 		if metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
@@ -127,7 +132,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	stop := a.startBackground(ctx, metrics, reg)
 	defer stop()
-	a.log.Info("portrait serving", "addr", l.Addr().String(), "public_url", cfg.PublicURL)
+	a.log.Info("portrait serving", "addr", l.Addr().String(), "public_url", cfg.PublicURL,
+		"data_dir", cfg.dataDirName(), "database", cfg.databaseName(), "storage", cfg.storageName(),
+		"cors_origins", cfg.corsOrigins())
 	return serveUntilDone(ctx, a.log, newServer(cfg, inflight.track(h)), l, cfg.ShutdownTimeout, inflight)
 }
 
@@ -330,15 +337,16 @@ func (a *app) drainDeletions(ctx context.Context) {
 	}
 }
 
+// migrate applies the migrations and says to which database.
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig("migrate", args, getenv, stderr)
+	cfg, err := parseConfig("migrate", args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
-		return err
+		return fmt.Errorf("migrate %s: %w", cfg.databaseName(), err)
 	}
-	fmt.Fprintln(stdout, "migrations applied")
+	fmt.Fprintf(stdout, "migrations applied to %s\n", cfg.databaseName())
 	return st.Close()
 }
