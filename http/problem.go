@@ -101,16 +101,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case status >= 500:
 		log.Warn("request refused", "request_id", id, "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 	}
-	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: code,
-		Detail: portrait.ErrorMessage(err), RequestID: id}
-	var ve *validationError
-	if errors.As(err, &ve) {
-		p.Errors = ve.Fields
-	}
-	var re *readinessError
-	if errors.As(err, &re) {
-		p.Checks = re.Checks
-	}
+	p := newProblem(status, code, id, err)
 	var pe *portrait.Error
 	if errors.As(err, &pe) && pe.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(pe.RetryAfter))
@@ -122,6 +113,22 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(p)
+}
+
+// newProblem returns the problem document of err, with its fields or
+// checks if it lists any.
+func newProblem(status int, code, requestID string, err error) problem {
+	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: code,
+		Detail: portrait.ErrorMessage(err), RequestID: requestID}
+	var ve *validationError
+	if errors.As(err, &ve) {
+		p.Errors = ve.Fields
+	}
+	var re *readinessError
+	if errors.As(err, &re) {
+		p.Checks = re.Checks
+	}
+	return p
 }
 
 // writeJSON answers v as JSON with the given status.

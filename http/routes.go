@@ -1,9 +1,11 @@
 package http
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/portraitsvc/portrait"
 	"github.com/portraitsvc/portrait/web"
 )
 
@@ -18,17 +20,29 @@ type router interface {
 // answered 405 as a problem document, and "/" answers 404 likewise.
 // It fails only on a public or image base URL that is not http(s).
 func addRoutes(mux router, cfg Config, dummyHash string) error {
-	log := cfg.Log
 	urls := imageURLs{base: strings.TrimRight(cfg.ImageBaseURL, "/"), api: strings.TrimRight(cfg.PublicURL, "/")}
-	limits := cfg.RateLimits
-	if limits == nil {
-		limits = memoryLimits
+	auth, local := authMiddleware(cfg) // local: for local accounts only, outside auth and inside
+	addAccountRoutes(mux, cfg, dummyHash, urls, auth, local)
+	addImageRoutes(mux, cfg, urls, auth)
+	addOperationRoutes(mux, cfg.Log, cfg.Checks)
+	site, err := web.New(cfg.PublicURL, cfg.ImageBaseURL) // the page to try the API in a browser
+	if err != nil {
+		return err
 	}
+	mux.Handle("GET /{$}", site.Page())
+	mux.Handle("/{$}", methodNotAllowed(cfg.Log, "GET", "HEAD"))
+	mux.Handle("GET /assets/{name}", site.Assets(notFound(cfg.Log)))
+	mux.Handle("/", notFound(cfg.Log))
+	return nil
+}
+
+// addAccountRoutes registers registration, login, logout, password change
+// and the current user, with their rate limits.
+func addAccountRoutes(mux router, cfg Config, dummyHash string, urls imageURLs, auth, local func(http.Handler) http.Handler) {
+	log, limits := cfg.Log, cfg.rateLimits()
 	throttle := newLoginThrottle(limits, cfg.LoginPerMinute)
-	uploads := newLimiter(limits, "upload", cfg.UploadPerMinute)
 	registrations := newLimiter(limits, "register", cfg.RegisterPerMinute)
 	passwordFailures := newLimiter(limits, "password", cfg.LoginPerMinute)
-	auth, local := authMiddleware(cfg) // local: for local accounts only, outside auth and inside
 
 	mux.Handle("POST /auth/register", local(handleRegister(log, cfg.Users, cfg.Passwords, registrations, urls)))
 	mux.Handle("/auth/register", methodNotAllowed(log, "POST"))
@@ -38,21 +52,29 @@ func addRoutes(mux router, cfg Config, dummyHash string) error {
 	mux.Handle("/auth/logout", methodNotAllowed(log, "POST"))
 	mux.Handle("POST /auth/password", local(auth(local(handleChangePassword(log, cfg.Users, cfg.Passwords, passwordFailures)))))
 	mux.Handle("/auth/password", methodNotAllowed(log, "POST"))
-
 	mux.Handle("GET /users/me", auth(handleMe(urls)))
 	mux.Handle("/users/me", methodNotAllowed(log, "GET"))
+}
+
+// addImageRoutes registers the contract's upload, the removal of the
+// image, the stable picture URL and the images themselves.
+func addImageRoutes(mux router, cfg Config, urls imageURLs, auth func(http.Handler) http.Handler) {
+	log := cfg.Log
+	uploads := newLimiter(cfg.rateLimits(), "upload", cfg.UploadPerMinute)
 	mux.Handle("PATCH /users/image/upload", auth(handleUpload(log, cfg.Images, cfg.Avatars, uploads, urls, cfg.Upload)))
 	mux.Handle("/users/image/upload", methodNotAllowed(log, "PATCH"))
 	mux.Handle("DELETE /users/image", auth(handleDeleteImage(log, cfg.Images, urls)))
 	mux.Handle("/users/image", methodNotAllowed(log, "DELETE"))
-
 	mux.Handle("GET /users/{id}/image", handlePicture(log, cfg.Users, urls))
 	mux.Handle("/users/{id}/image", methodNotAllowed(log, "GET", "HEAD"))
-
 	mux.Handle("GET /profileImages/{key...}", handleImage(log, cfg.Bucket))
 	mux.Handle("/profileImages/", methodNotAllowed(log, "GET", "HEAD"))
+}
 
-	ready := handleReady(log, cfg.Checks)
+// addOperationRoutes registers what orchestrators and tools read:
+// liveness, readiness and the OpenAPI document.
+func addOperationRoutes(mux router, log *slog.Logger, checks []Check) {
+	ready := handleReady(log, checks)
 	mux.Handle("GET /livez", handleLive())
 	mux.Handle("/livez", methodNotAllowed(log, "GET", "HEAD"))
 	mux.Handle("GET /readyz", ready)
@@ -61,14 +83,13 @@ func addRoutes(mux router, cfg Config, dummyHash string) error {
 	mux.Handle("/healthz", methodNotAllowed(log, "GET", "HEAD"))
 	mux.Handle("GET /openapi.json", handleOpenAPI())
 	mux.Handle("/openapi.json", methodNotAllowed(log, "GET", "HEAD"))
+}
 
-	site, err := web.New(cfg.PublicURL, cfg.ImageBaseURL) // the page to try the API in a browser
-	if err != nil {
-		return err
+// rateLimits returns where the rate limits are counted: RateLimits, or
+// this node's memory.
+func (cfg Config) rateLimits() portrait.RateLimits {
+	if cfg.RateLimits == nil {
+		return memoryLimits
 	}
-	mux.Handle("GET /{$}", site.Page())
-	mux.Handle("/{$}", methodNotAllowed(log, "GET", "HEAD"))
-	mux.Handle("GET /assets/{name}", site.Assets(notFound(log)))
-	mux.Handle("/", notFound(log))
-	return nil
+	return cfg.RateLimits
 }

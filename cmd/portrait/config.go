@@ -88,6 +88,16 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "listen address of the Prometheus /metrics endpoint, apart from the API (default: off)")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	addImageFlags(fs, cfg)
+	addTimingFlags(fs, cfg)
+	addAbuseFlags(fs, cfg)
+	addIdentityFlags(fs, cfg)
+	return fs
+}
+
+// addImageFlags declares the bounds of uploads and their decoding, and
+// the lifetime of tokens.
+func addImageFlags(fs *flag.FlagSet, cfg *config) {
 	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 16<<20, "largest accepted file, in bytes (413 above)")
 	fs.IntVar(&cfg.MaxParts, "max-parts", 16, "most multipart parts in one upload")
 	fs.Int64Var(&cfg.SpoolBytes, "spool-bytes", 0, "bytes of uploads being received at once, all together, in <data dir>/tmp (0: half the free space there at start; -1: no bound)")
@@ -98,6 +108,11 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.DecodeWait, "decode-wait", 10*time.Second, "longest wait for decode capacity before 503")
 	fs.DurationVar(&cfg.DecodeTimeout, "decode-timeout", 5*time.Second, "longest time one image may take to decode (400 decode_timeout above)")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of an access token")
+}
+
+// addTimingFlags declares the timeouts of requests and of the background
+// work, and the deadlines and bounds of the calls to the dependencies.
+func addTimingFlags(fs *flag.FlagSet, cfg *config) {
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest time to receive a request's headers")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", 2*time.Minute, "longest time to receive a whole request, body included (slow uploads get 408)")
 	fs.DurationVar(&cfg.BodyIdleTimeout, "body-idle-timeout", 15*time.Second, "longest pause in a request body before its connection is closed (0: none; --read-timeout still bounds the whole request)")
@@ -109,12 +124,14 @@ func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&cfg.DBMaxCalls, "db-max-calls", 64, "database calls in flight or waiting at once; more are answered 503 at once")
 	fs.DurationVar(&cfg.StorageTimeout, "storage-timeout", 10*time.Second, "deadline of each object-storage call; a stream must deliver each read within it (503 after it)")
 	fs.IntVar(&cfg.StorageMaxCalls, "storage-max-calls", 64, "object-storage calls in flight or waiting at once, image downloads included; more are answered 503 at once")
+}
+
+// addAbuseFlags declares the rate limits and where they are counted.
+func addAbuseFlags(fs *flag.FlagSet, cfg *config) {
 	fs.IntVar(&cfg.LoginPerMinute, "login-per-minute", 10, "failed logins allowed per account and client address each minute; 10× that many attempts per address (0: no limit)")
 	fs.IntVar(&cfg.UploadPerMinute, "upload-per-minute", 240, "uploads allowed per user each minute (0: no limit)")
 	fs.StringVar(&cfg.RateLimitStore, "rate-limit-store", "auto", "where rate limits are counted: memory (per node), database (shared by all nodes; PostgreSQL only) or auto (database with PostgreSQL, else memory)")
 	fs.IntVar(&cfg.RegisterPerMinute, "register-per-minute", 10, "registrations allowed per client address each minute (0: no limit)")
-	addIdentityFlags(fs, cfg)
-	return fs
 }
 
 // commandFlags names the flags of each command other than serve, which

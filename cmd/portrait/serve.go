@@ -99,15 +99,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer a.close()
 	cfg := a.cfg
-	l, err := net.Listen("tcp", cfg.Addr)
+	l, err := a.listen()
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	if !cfg.publicURLs(l.Addr()) {
-		a.log.Warn("listening on every interface: image URLs name localhost; set PORTRAIT_PUBLIC_URL to the URL other machines reach this server at",
-			"public_url", cfg.PublicURL)
-	}
 	if getenv("GOMEMLIMIT") == "" {
 		// Decoded pixels are garbage as soon as an avatar is encoded; a soft
 		// limit makes the collector return them before the heap doubles.
@@ -124,11 +120,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	var metrics net.Listener
-	if cfg.MetricsAddr != "" {
-		if metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
-			return fmt.Errorf("metrics: %w", err)
-		}
+	metrics, err := listenMetrics(cfg.MetricsAddr)
+	if err != nil {
+		return err
 	}
 	stop := a.startBackground(ctx, metrics, reg)
 	defer stop()
@@ -136,6 +130,33 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		"data_dir", cfg.dataDirName(), "database", cfg.databaseName(), "storage", cfg.storageName(),
 		"cors_origins", cfg.corsOrigins())
 	return serveUntilDone(ctx, a.log, newServer(cfg, inflight.track(h)), l, cfg.ShutdownTimeout, inflight)
+}
+
+// listen listens on --addr and derives the public URLs from the address
+// bound, warning when other machines cannot use them.
+func (a *app) listen() (net.Listener, error) {
+	l, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if !a.cfg.publicURLs(l.Addr()) {
+		a.log.Warn("listening on every interface: image URLs name localhost; set PORTRAIT_PUBLIC_URL to the URL other machines reach this server at",
+			"public_url", a.cfg.PublicURL)
+	}
+	return l, nil
+}
+
+// listenMetrics listens on the metrics address, or returns nil if none
+// is configured.
+func listenMetrics(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	return l, nil
 }
 
 // registry returns the Prometheus registry of the service: Go runtime and
