@@ -168,7 +168,7 @@ func uploadAndKill(t *testing.T, srv *proc, rng *rand.Rand, users []*crashUser, 
 	}
 	time.Sleep(time.Duration(rng.Int64N(int64(crashMaxDelay) + 1)))
 	if !srv.kill() {
-		t.Fatalf("the server was not running when it was to be killed:\n%s", logTail(srv.logs.String(), 4000))
+		t.Fatalf("the server was not running when it was to be killed:\n%s", srv.logs.Tail(4000))
 	}
 	st.kills++
 	wg.Wait()

@@ -291,7 +291,7 @@ func untilReady(t *testing.T, base string, limit time.Duration) time.Duration {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("not ready %v after the dependency came back", limit)
+	t.Fatalf("%s not ready within %v", base, limit)
 	return 0
 }
 

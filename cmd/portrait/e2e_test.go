@@ -17,9 +17,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/portraitsvc/portrait/internal/testproc"
 )
 
 // testServer is `portrait serve` run in-process through run, on loopback.
@@ -27,27 +28,9 @@ type testServer struct {
 	base    string
 	dataDir string
 	env     map[string]string
-	logs    *syncBuffer
+	logs    *testproc.Log
 	cancel  context.CancelFunc
 	done    chan error
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func freeAddr(t testing.TB) string {
@@ -66,7 +49,7 @@ func freeAddr(t testing.TB) string {
 func startServer(t testing.TB, env map[string]string) *testServer {
 	t.Helper()
 	addr := freeAddr(t)
-	s := &testServer{base: "http://" + addr, dataDir: t.TempDir(), logs: &syncBuffer{}, env: map[string]string{}}
+	s := &testServer{base: "http://" + addr, dataDir: t.TempDir(), logs: &testproc.Log{}, env: map[string]string{}}
 	for k, v := range env {
 		s.env[k] = v
 	}

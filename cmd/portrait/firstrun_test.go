@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portraitsvc/portrait/internal/testproc"
 	"github.com/portraitsvc/portrait/postgres/pgtest"
 )
 
@@ -27,7 +28,7 @@ import (
 // 127.0.0.1:0) and takes the base URL from its start-up log line.
 func startOnAddr(t *testing.T, addr string, env map[string]string) *testServer {
 	t.Helper()
-	s := &testServer{dataDir: t.TempDir(), logs: &syncBuffer{}, env: map[string]string{"PORTRAIT_ADDR": addr}}
+	s := &testServer{dataDir: t.TempDir(), logs: &testproc.Log{}, env: map[string]string{"PORTRAIT_ADDR": addr}}
 	s.env["PORTRAIT_DATA_DIR"] = s.dataDir
 	for k, v := range env {
 		s.env[k] = v
@@ -158,7 +159,7 @@ func TestMalformedCORSOriginRefused(t *testing.T) {
 			"PORTRAIT_CORS_ORIGINS": "https://ok.example.com, " + origin}
 		// A server that starts anyway is stopped after a few seconds.
 		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
-		var logs syncBuffer
+		var logs testproc.Log
 		err := run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &logs, &logs)
 		cancel()
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", origin)) || !strings.Contains(err.Error(), want) {

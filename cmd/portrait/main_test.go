@@ -12,10 +12,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/portraitsvc/portrait/internal/testproc"
 	"github.com/portraitsvc/portrait/oidc/oidctest"
 	"github.com/portraitsvc/portrait/s3/s3test"
 )
@@ -29,44 +29,23 @@ func TestMain(m *testing.M) {
 	if reportViolations(os.Stderr) && code == 0 {
 		code = 1
 	}
-	if builtBinary.path != "" {
-		os.RemoveAll(filepath.Dir(builtBinary.path))
-	}
+	portraitBinary.Remove()
 	oidctest.Cleanup()
 	os.Exit(code)
 }
 
-// builtBinary is the portrait executable built for the subprocess tests.
-var builtBinary struct {
-	once sync.Once
-	path string
-	err  error
-}
+// portraitBinary is the portrait executable of the subprocess tests.
+var portraitBinary = testproc.Binary{Package: ".", Name: "portrait"}
 
 // buildBinary builds ./cmd/portrait once per test binary, with CGO off as
 // it ships, and returns the executable's path.
 func buildBinary(t testing.TB) string {
 	t.Helper()
-	builtBinary.once.Do(func() { builtBinary.path, builtBinary.err = buildOnce() })
-	if builtBinary.err != nil {
-		t.Fatal(builtBinary.err)
-	}
-	return builtBinary.path
-}
-
-// buildOnce runs go build into a new temp folder, which TestMain removes.
-func buildOnce() (string, error) {
-	dir, err := os.MkdirTemp("", "portrait-e2e-bin-")
+	path, err := portraitBinary.Path()
 	if err != nil {
-		return "", err
+		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, "portrait")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/portrait: %v\n%s", err, out)
-	}
-	return bin, nil
+	return path
 }
 
 // proc is `portrait serve` run from the built binary as a subprocess, on a
@@ -74,9 +53,9 @@ func buildOnce() (string, error) {
 type proc struct {
 	t    testing.TB
 	bin  string
-	env  []string    // the whole environment of the process
-	base string      // http://<addr>, also its PORTRAIT_PUBLIC_URL
-	logs *syncBuffer // stdout and stderr of every run, one after the other
+	env  []string      // the whole environment of the process
+	base string        // http://<addr>, also its PORTRAIT_PUBLIC_URL
+	logs *testproc.Log // stdout and stderr of every run, one after the other
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the current run has exited
 }
@@ -89,12 +68,12 @@ type proc struct {
 func startProc(t testing.TB, env ...string) *proc {
 	t.Helper()
 	addr := freeAddr(t)
-	p := &proc{t: t, bin: buildBinary(t), base: "http://" + addr, logs: &syncBuffer{}}
+	p := &proc{t: t, bin: buildBinary(t), base: "http://" + addr, logs: &testproc.Log{}}
 	p.env = append(childEnv(env...), "PORTRAIT_ADDR="+addr, "PORTRAIT_PUBLIC_URL="+p.base)
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
-			t.Logf("log of the server at %s:\n%s", p.base, logTail(p.logs.String(), 4000))
+			t.Logf("log of the server at %s:\n%s", p.base, p.logs.Tail(4000))
 		}
 	})
 	p.launch()
@@ -144,11 +123,11 @@ func (p *proc) waitReady() {
 		}
 		select {
 		case <-p.done:
-			p.t.Fatalf("portrait serve exited before ready (%v):\n%s", p.cmd.ProcessState, logTail(p.logs.String(), 4000))
+			p.t.Fatalf("portrait serve exited before ready (%v):\n%s", p.cmd.ProcessState, p.logs.Tail(4000))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	p.t.Fatalf("portrait serve not ready in 20 s:\n%s", logTail(p.logs.String(), 4000))
+	p.t.Fatalf("portrait serve not ready in 20 s:\n%s", p.logs.Tail(4000))
 }
 
 // running reports whether the current run has not exited.
@@ -215,10 +194,11 @@ func runPortrait(t testing.TB, env []string, args ...string) string {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, buildBinary(t), args...)
 	cmd.Env = childEnv(env...)
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
+	var stderr testproc.Log
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("portrait %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, &stdout, logTail(stderr.String(), 4000))
+		t.Fatalf("portrait %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, &stdout, stderr.Tail(4000))
 	}
 	return stdout.String()
 }
@@ -290,14 +270,6 @@ func profileImage(t testing.TB, base, token string) string {
 	}
 	u, _ := r.data(t)["profile_image"].(string)
 	return u
-}
-
-// tail returns the last n bytes of s.
-func logTail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
 }
 
 // walkFiles returns the paths under dir of its regular files.
