@@ -22,6 +22,7 @@ const (
 	ECORRUPTIMAGE       = "corrupt_image"
 	EIMAGETOOLARGE      = "image_too_large"
 	EDECODETIMEOUT      = "decode_timeout" // the image took longer than the per-image decode deadline
+	EINVALIDCROP        = "invalid_crop"   // the crop rectangle is partial, empty or outside the picture
 	EINVALIDCREDENTIALS = "invalid_credentials"
 	EINVALIDTOKEN       = "invalid_token"
 	EEMAILTAKEN         = "email_taken"

@@ -47,11 +47,15 @@ func (img Image) Stored() []Variant {
 	return []Variant{{Name: path.Base(img.Key), ContentType: ContentTypeOf(img.Key)}}
 }
 
-// Pick returns the variant to serve for a request of side pixels: of those
-// whose type is one of types (the first matching type wins), the smallest
-// at least side pixels a side, or the largest if none is. It returns false
-// if the image has no variant of those types.
+// Pick returns the variant to serve for a request of side pixels in one
+// of types, the most preferred first: the smallest variant at least side
+// pixels a side of the first type that has one; if none has, the largest
+// of them all (of the most preferred type among equals). So a picture
+// whose WebP stops below the size asked is served as its larger JPEG. It
+// returns false if the image has no variant of those types.
 func (img Image) Pick(side int, types ...string) (Variant, bool) {
+	var best Variant
+	found := false
 	for _, t := range types {
 		var of []Variant
 		for _, v := range img.Stored() {
@@ -59,11 +63,18 @@ func (img Image) Pick(side int, types ...string) (Variant, bool) {
 				of = append(of, v)
 			}
 		}
-		if len(of) > 0 {
-			return pickSide(of, side), true
+		if len(of) == 0 {
+			continue
+		}
+		v := pickSide(of, side)
+		if v.Side >= side {
+			return v, true
+		}
+		if !found || v.Side > best.Side {
+			best, found = v, true
 		}
 	}
-	return Variant{}, false
+	return best, found
 }
 
 // pickSide returns the smallest of vs at least side a side, or the largest.

@@ -32,6 +32,24 @@ func TestPick(t *testing.T) {
 	if _, ok := img.Pick(64, "image/gif"); ok {
 		t.Error("Pick found a type the image does not have")
 	}
+	if v, _ := img.Pick(600, "image/webp", "image/jpeg"); v.Name != "512.webp" {
+		t.Errorf("Pick(600) of WebP or JPEG = %q; want the largest, in the preferred type", v.Name)
+	}
+}
+
+// TestPickLargerJPEGOverSmallerWebP: when WebP stops below the size asked
+// (--webp-max-size), the larger JPEG is served rather than an enlarged
+// WebP.
+func TestPickLargerJPEGOverSmallerWebP(t *testing.T) {
+	img := portrait.Image{Set: "s/", Key: "s/512.jpg", Variants: []portrait.Variant{
+		{Name: "512.jpg", Side: 512, ContentType: "image/jpeg"}, {Name: "256.jpg", Side: 256, ContentType: "image/jpeg"},
+		{Name: "256.webp", Side: 256, ContentType: "image/webp"}, {Name: "64.webp", Side: 64, ContentType: "image/webp"},
+	}}
+	for side, want := range map[int]string{40: "64.webp", 200: "256.webp", 256: "256.webp", 300: "512.jpg", 1000: "512.jpg"} {
+		if v, _ := img.Pick(side, "image/webp", "image/jpeg"); v.Name != want {
+			t.Errorf("Pick(%d) = %q, want %q", side, v.Name, want)
+		}
+	}
 }
 
 // TestPickImageWithoutVariants: an image stored before sets had sizes is

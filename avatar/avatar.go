@@ -1,14 +1,17 @@
-// Package avatar turns an untrusted uploaded file into a safe square avatar.
+// Package avatar turns an untrusted uploaded file into a set of safe square
+// avatars, one per configured size and format.
 //
 // The type is decided from the file's bytes, the dimensions are read from
 // the header and bounded before anything large is allocated, decoding is
 // admitted against a shared memory budget (a JPEG is decoded by package
-// jpeg from the very header admission read, only its centred square, at
-// the smallest scale that covers the avatar), the image is centre-cropped
-// to a square and shrunk, then turned upright by its Exif orientation (the
-// eight orientations commute with a centred square crop and scaling, and
-// turning the small result is cheap), and re-encoded from its pixels
-// alone, which drops all metadata and any trailing payload.
+// jpeg from the very header admission read, only the square to keep, at
+// the smallest scale that covers the largest avatar), the square (the
+// client's crop rectangle reduced to its centred square, or the centred
+// square of the picture) is shrunk, then turned upright by its Exif
+// orientation (the eight orientations commute with cropping a square and
+// scaling, and turning the small result is cheap); every smaller size is
+// made from that one result, and each is re-encoded from its pixels alone,
+// which drops all metadata and any trailing payload.
 package avatar
 
 import (
@@ -24,15 +27,15 @@ import (
 	"runtime"
 	"time"
 
-	"golang.org/x/image/webp"
+	xwebp "golang.org/x/image/webp"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/portraitsvc/portrait"
+	"github.com/portraitsvc/portrait/webp"
 )
 
 // Defaults of Config.
 const (
-	DefaultSize         = 512
 	DefaultMaxPixels    = 64_000_000
 	DefaultMaxSide      = 16384
 	DefaultMemoryBudget = 256 << 20
@@ -41,11 +44,19 @@ const (
 	DefaultJPEGQuality  = 85
 )
 
+// DefaultSizes are the sides of the avatars of an upload by default.
+var DefaultSizes = []int{512, 256, 128, 64}
+
 // Config tunes a Processor. Zero fields take the defaults above.
 type Config struct {
-	// Size is the side in pixels of the avatar. Smaller images are not
-	// enlarged: they keep their smaller square side.
-	Size int
+	// Sizes are the sides in pixels of the avatars made of each upload,
+	// each 1 to 2048 (New panics otherwise). A picture smaller than a
+	// size is not enlarged: that avatar keeps the picture's own side.
+	Sizes []int
+	// WebP, if set, encodes a WebP beside the JPEG or PNG of each size
+	// up to WebPMaxSide (every size if WebPMaxSide is 0).
+	WebP        *webp.Encoder
+	WebPMaxSide int
 	// MaxPixels and MaxSide bound the declared dimensions of an upload;
 	// larger ones are refused with EIMAGETOOLARGE before decoding.
 	MaxPixels int64
@@ -69,9 +80,7 @@ type Config struct {
 
 // withDefaults returns c with every zero or negative field set to its default.
 func (c Config) withDefaults() Config {
-	if c.Size <= 0 {
-		c.Size = DefaultSize
-	}
+	c.Sizes = sides(c.Sizes)
 	if c.MaxPixels <= 0 {
 		c.MaxPixels = DefaultMaxPixels
 	}
@@ -96,14 +105,25 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Avatar is a processed image: square, at most Config.Size a side, without
-// metadata.
+// Avatar is one processed image: square, without metadata.
 type Avatar struct {
 	Data        []byte
-	ContentType string // "image/jpeg" or "image/png"
-	Ext         string // "jpg" or "png"
+	ContentType string // "image/jpeg", "image/png" or "image/webp"
+	Ext         string // "jpg", "png" or "webp"
 	Width       int
 	Height      int
+}
+
+// Name is the avatar's file name in its set: "<side>.<ext>".
+func (a *Avatar) Name() string { return fmt.Sprintf("%d.%s", a.Width, a.Ext) }
+
+// Options are what one upload asks for.
+type Options struct {
+	// Crop is a rectangle of the upright picture (after its Exif
+	// orientation), in pixels, whose centred square becomes the avatar.
+	// The empty rectangle means the centred square of the whole picture.
+	// A rectangle not inside the picture is refused with EINVALIDCROP.
+	Crop image.Rectangle
 }
 
 // Processor makes avatars. It is safe for concurrent use; all calls share
@@ -132,17 +152,18 @@ type upload struct {
 	format      format
 	config      image.Config
 	orientation int
-	cost        int64       // bytes of memory reserved for decoding and resizing
-	jpeg        *jpegUpload // JPEG only: the decoder that read the header
+	square      image.Rectangle // of the stored pixels: what becomes the avatar
+	cost        int64           // bytes of memory reserved for decoding and resizing
+	jpeg        *jpegUpload     // JPEG only: the decoder that read the header
 }
 
-// Process reads an uploaded file from its start and returns its avatar.
-// Errors are *portrait.Error with code EEMPTYFILE, EUNSUPPORTEDIMAGE,
-// ECORRUPTIMAGE, EIMAGETOOLARGE, EDECODETIMEOUT or EOVERLOADED (RetryAfter
-// set); ctx.Err() if ctx ends first; or a plain error if r fails to read
-// or seek.
-func (p *Processor) Process(ctx context.Context, r io.ReadSeeker) (*Avatar, error) {
-	up, err := p.inspect(ctx, r)
+// Process reads an uploaded file from its start and returns its set of
+// avatars. Errors are *portrait.Error with code EEMPTYFILE,
+// EUNSUPPORTEDIMAGE, ECORRUPTIMAGE, EIMAGETOOLARGE, EINVALIDCROP,
+// EDECODETIMEOUT or EOVERLOADED (RetryAfter set); ctx.Err() if ctx ends
+// first; or a plain error if r fails to read or seek.
+func (p *Processor) Process(ctx context.Context, r io.ReadSeeker, o Options) (*Set, error) {
+	up, err := p.inspect(ctx, r, o.Crop)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +179,7 @@ func (p *Processor) Process(ctx context.Context, r io.ReadSeeker) (*Avatar, erro
 	if err != nil {
 		return nil, err
 	}
-	return encode(orient(square(img, p.cfg.Size), up.orientation), p.cfg.JPEGQuality)
+	return p.makeSet(ctx, orient(square(img, p.cfg.Sizes[0]), up.orientation))
 }
 
 // errDecodeTime is the cause of the context of a decode that ran out of
@@ -184,14 +205,15 @@ func (p *Processor) decodeInTime(ctx context.Context, r io.ReadSeeker, up *uploa
 	return img, err
 }
 
-// inspect identifies the format of r, reads its header and dimensions, and
-// checks them against the limits, all without decoding pixels.
-func (p *Processor) inspect(ctx context.Context, r io.ReadSeeker) (*upload, error) {
+// inspect identifies the format of r, reads its header and dimensions,
+// checks them against the limits and places the square to keep (see
+// Options.Crop), all without decoding pixels.
+func (p *Processor) inspect(ctx context.Context, r io.ReadSeeker, crop image.Rectangle) (*upload, error) {
 	f, err := sniff(r)
 	if err != nil {
 		return nil, err
 	}
-	up, err := p.inspectFormat(ctx, r, f)
+	up, err := p.inspectFormat(ctx, r, f, crop)
 	if err != nil {
 		return nil, err
 	}
@@ -204,9 +226,9 @@ func (p *Processor) inspect(ctx context.Context, r io.ReadSeeker) (*upload, erro
 
 // inspectFormat reads the header of an image of format f and estimates
 // the memory decoding it takes.
-func (p *Processor) inspectFormat(ctx context.Context, r io.ReadSeeker, f format) (*upload, error) {
+func (p *Processor) inspectFormat(ctx context.Context, r io.ReadSeeker, f format, crop image.Rectangle) (*upload, error) {
 	if f == formatJPEG {
-		return p.inspectJPEG(ctx, r)
+		return p.inspectJPEG(ctx, r, crop)
 	}
 	h, err := readHeader(ctx, r, f)
 	if err != nil {
@@ -228,7 +250,10 @@ func (p *Processor) inspectFormat(ctx context.Context, r io.ReadSeeker, f format
 		return nil, err
 	}
 	up := &upload{format: f, config: cfg, orientation: orientation(h.exif)}
-	up.cost = decodeCost(f, cfg, h) + resizeCost(p.cfg.Size)
+	if up.square, err = cropSquare(cfg.Width, cfg.Height, up.orientation, crop); err != nil {
+		return nil, err
+	}
+	up.cost = decodeCost(f, cfg, h) + p.setCost(true)
 	return up, nil
 }
 
@@ -298,10 +323,10 @@ func decode(ctx context.Context, r io.ReadSeeker, up *upload) (img image.Image, 
 		return nil, err
 	}
 	b := img.Bounds()
-	if b.Empty() || b.Dx() > up.config.Width || b.Dy() > up.config.Height {
+	if b.Empty() || b.Dx() > up.config.Width || b.Dy() > up.config.Height || !up.square.Add(b.Min).In(b) {
 		return nil, errCorrupt()
 	}
-	return img, nil
+	return subImage(img, up.square.Add(b.Min)), nil
 }
 
 // guarded runs fn on the contents of r from its start. It turns a panic of
@@ -370,7 +395,7 @@ func (f format) decode(r io.Reader) (image.Image, error) {
 	case formatGIF:
 		return gif.Decode(r)
 	case formatWebP:
-		return webp.Decode(r)
+		return xwebp.Decode(r)
 	}
 	return nil, errUnsupported()
 }
@@ -384,7 +409,7 @@ func (f format) decodeConfig(r io.Reader) (image.Config, error) {
 	case formatGIF:
 		return gif.DecodeConfig(r)
 	case formatWebP:
-		return webp.DecodeConfig(r)
+		return xwebp.DecodeConfig(r)
 	}
 	return image.Config{}, errUnsupported()
 }

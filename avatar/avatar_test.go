@@ -42,16 +42,25 @@ func corpusDir(tb testing.TB, name string) string {
 	return dir
 }
 
+// largest returns the first avatar of the set of a call of Process: the
+// largest, in JPEG or PNG.
+func largest(s *Set, err error) (*Avatar, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s.Avatars[0], nil
+}
+
 // process runs a default Processor on data.
 func process(data []byte) (*Avatar, error) {
-	return New(Config{}).Process(context.Background(), bytes.NewReader(data))
+	return largest(New(Config{}).Process(context.Background(), bytes.NewReader(data), Options{}))
 }
 
 // mustProcess processes data and checks that the avatar is a decodable
 // square of the declared type and size, returning its decoded image.
 func mustProcess(tb testing.TB, p *Processor, data []byte) (*Avatar, image.Image) {
 	tb.Helper()
-	a, err := p.Process(context.Background(), bytes.NewReader(data))
+	a, err := largest(p.Process(context.Background(), bytes.NewReader(data), Options{}))
 	if err != nil {
 		tb.Fatalf("Process: %v", err)
 	}
@@ -70,8 +79,8 @@ func checkAvatar(tb testing.TB, a *Avatar) image.Image {
 		tb.Fatalf("avatar is %s but declared %s/%s", format, a.ContentType, a.Ext)
 	}
 	b := img.Bounds()
-	if b.Dx() != b.Dy() || b.Dx() != a.Width || b.Dy() != a.Height || b.Dx() > DefaultSize {
-		tb.Fatalf("avatar is %v, declared %d×%d; want a square of at most %d", b, a.Width, a.Height, DefaultSize)
+	if b.Dx() != b.Dy() || b.Dx() != a.Width || b.Dy() != a.Height || b.Dx() > MaxSize {
+		tb.Fatalf("avatar is %v, declared %d×%d; want a square of at most %d", b, a.Width, a.Height, MaxSize)
 	}
 	return img
 }
@@ -202,8 +211,8 @@ func TestCorpusComesOutUpright(t *testing.T) {
 			name := fmt.Sprintf("%s_%d.jpg", kind, n)
 			t.Run(name, func(t *testing.T) {
 				a, img := mustProcess(t, p, readFile(t, filepath.Join(dir, name)))
-				if a.ContentType != "image/jpeg" || a.Width != DefaultSize {
-					t.Errorf("got %s %d×%d, want a %d-pixel JPEG", a.ContentType, a.Width, a.Height, DefaultSize)
+				if a.ContentType != "image/jpeg" || a.Width != DefaultSizes[0] {
+					t.Errorf("got %s %d×%d, want a %d-pixel JPEG", a.ContentType, a.Width, a.Height, DefaultSizes[0])
 				}
 				var d [8]float64
 				for k, g := range turned(grid(img)) {
@@ -252,7 +261,7 @@ func TestPNGSuite(t *testing.T) {
 	for _, path := range names {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
-			a, err := p.Process(context.Background(), bytes.NewReader(readFile(t, path)))
+			a, err := largest(p.Process(context.Background(), bytes.NewReader(readFile(t, path)), Options{}))
 			if strings.HasPrefix(name, "x") {
 				if !clientError(codeOf(err)) {
 					t.Fatalf("corrupt file: got %q, want a 400-class code", codeOf(err))
@@ -294,7 +303,7 @@ func TestGoTestdataFormats(t *testing.T) {
 				continue
 			}
 			t.Run(name, func(t *testing.T) {
-				a, err := p.Process(context.Background(), bytes.NewReader(readFile(t, filepath.Join(dir, name))))
+				a, err := largest(p.Process(context.Background(), bytes.NewReader(readFile(t, filepath.Join(dir, name))), Options{}))
 				if err != nil && strings.Contains(name, "truncated") && clientError(codeOf(err)) {
 					return
 				}
@@ -467,7 +476,7 @@ func TestTruncated(t *testing.T) {
 	for name, data := range inputs {
 		t.Run(name, func(t *testing.T) {
 			for n := 1; n < len(data); n += 1 + n/16 {
-				a, err := p.Process(context.Background(), bytes.NewReader(data[:n]))
+				a, err := largest(p.Process(context.Background(), bytes.NewReader(data[:n]), Options{}))
 				switch code := codeOf(err); {
 				case err == nil:
 					checkAvatar(t, a)
@@ -525,7 +534,7 @@ func TestGIFReadsOnlyFirstFrame(t *testing.T) {
 	r := &countingReader{Reader: bytes.NewReader(data)}
 	var a *Avatar
 	var err error
-	allocated := allocatedBy(func() { a, err = New(Config{}).Process(context.Background(), r) })
+	allocated := allocatedBy(func() { a, err = largest(New(Config{}).Process(context.Background(), r, Options{})) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,11 +572,11 @@ func TestOverloaded(t *testing.T) {
 	data := encodePNG(t, pattern(20, 20))
 	first := make(chan error, 1)
 	go func() {
-		_, err := p.Process(context.Background(), bytes.NewReader(data))
+		_, err := largest(p.Process(context.Background(), bytes.NewReader(data), Options{}))
 		first <- err
 	}()
 	<-entered
-	_, err := p.Process(context.Background(), bytes.NewReader(data))
+	_, err := largest(p.Process(context.Background(), bytes.NewReader(data), Options{}))
 	var pe *portrait.Error
 	if !errors.As(err, &pe) || pe.Code != portrait.EOVERLOADED || pe.RetryAfter < 1 {
 		t.Errorf("second call: got %v (%+v), want EOVERLOADED with RetryAfter ≥ 1", err, pe)
@@ -576,25 +585,25 @@ func TestOverloaded(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Errorf("first call: %v", err)
 	}
-	if _, err := p.Process(context.Background(), bytes.NewReader(data)); err != nil {
+	if _, err := largest(p.Process(context.Background(), bytes.NewReader(data), Options{})); err != nil {
 		t.Errorf("after the first call ended: %v", err)
 	}
 }
 
 func TestMemoryBudgetQueues(t *testing.T) {
 	data := encodePNG(t, pattern(300, 300))
-	budget := decodeCost(formatPNG, image.Config{Width: 300, Height: 300}, header{bpp: 4}) + resizeCost(DefaultSize)
+	budget := decodeCost(formatPNG, image.Config{Width: 300, Height: 300}, header{bpp: 4}) + New(Config{}).setCost(true)
 	p := New(Config{MemoryBudget: budget, Workers: 4, MaxWait: 50 * time.Millisecond})
 	entered, unblock := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	p.admitted = func() { once.Do(func() { close(entered); <-unblock }) }
 	first := make(chan error, 1)
 	go func() {
-		_, err := p.Process(context.Background(), bytes.NewReader(data))
+		_, err := largest(p.Process(context.Background(), bytes.NewReader(data), Options{}))
 		first <- err
 	}()
 	<-entered
-	if _, err := p.Process(context.Background(), bytes.NewReader(data)); codeOf(err) != portrait.EOVERLOADED {
+	if _, err := largest(p.Process(context.Background(), bytes.NewReader(data), Options{})); codeOf(err) != portrait.EOVERLOADED {
 		t.Errorf("second call with the budget spent: got %v, want EOVERLOADED", err)
 	}
 	close(unblock)
@@ -602,7 +611,7 @@ func TestMemoryBudgetQueues(t *testing.T) {
 		t.Error(err)
 	}
 	small := New(Config{MemoryBudget: budget / 2})
-	if _, err := small.Process(context.Background(), bytes.NewReader(data)); codeOf(err) != portrait.EIMAGETOOLARGE {
+	if _, err := largest(small.Process(context.Background(), bytes.NewReader(data), Options{})); codeOf(err) != portrait.EIMAGETOOLARGE {
 		t.Errorf("image over the whole budget: got %v, want EIMAGETOOLARGE", err)
 	}
 }
@@ -610,7 +619,7 @@ func TestMemoryBudgetQueues(t *testing.T) {
 func TestContextEnded(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := New(Config{}).Process(ctx, bytes.NewReader(encodePNG(t, pattern(20, 20))))
+	_, err := largest(New(Config{}).Process(ctx, bytes.NewReader(encodePNG(t, pattern(20, 20))), Options{}))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
@@ -646,7 +655,7 @@ func channelMean(img image.Image, ch int) float64 {
 func TestReadErrorIsInternal(t *testing.T) {
 	data := encodePNG(t, pattern(64, 64))
 	r := &failingReader{ReadSeeker: bytes.NewReader(data), after: int64(len(data) / 2)}
-	_, err := New(Config{}).Process(context.Background(), r)
+	_, err := largest(New(Config{}).Process(context.Background(), r, Options{}))
 	if err == nil || portrait.ErrorCode(err) != portrait.EINTERNAL {
 		t.Errorf("got %v, want an internal error", err)
 	}

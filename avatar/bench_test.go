@@ -53,7 +53,7 @@ func benchProcess(b *testing.B, data []byte) {
 	b.Helper()
 	p := New(Config{})
 	loop(b, func() error {
-		_, err := p.Process(context.Background(), bytes.NewReader(data))
+		_, err := largest(p.Process(context.Background(), bytes.NewReader(data), Options{}))
 		return err
 	})
 }

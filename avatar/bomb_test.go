@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"image"
 	"testing"
 
 	"github.com/portraitsvc/portrait"
@@ -153,7 +154,7 @@ func TestJPEGOverBudget(t *testing.T) {
 	data := jpegHeader(0xc2, 7000, 7000)
 	data[bytes.Index(data, []byte{0, 63, 0})+1] = 0 // a DC scan: Ss = Se = 0
 	var err error
-	allocated := allocatedBy(func() { _, err = p.Process(t.Context(), bytes.NewReader(data)) })
+	allocated := allocatedBy(func() { _, err = largest(p.Process(t.Context(), bytes.NewReader(data), Options{})) })
 	if codeOf(err) != portrait.EIMAGETOOLARGE {
 		t.Errorf("got %v, want EIMAGETOOLARGE", err)
 	}
@@ -175,7 +176,7 @@ func TestDecodeCost(t *testing.T) {
 		{"gif", formatGIF, encodeGIF(t, 1000, 1000, 1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			up, err := New(Config{}).inspect(t.Context(), bytes.NewReader(tc.data))
+			up, err := New(Config{}).inspect(t.Context(), bytes.NewReader(tc.data), image.Rectangle{})
 			if err != nil {
 				t.Fatal(err)
 			}

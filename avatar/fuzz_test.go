@@ -40,9 +40,9 @@ func FuzzProcess(f *testing.F) {
 			f.Add(readFile(f, filepath.Join(dir, name)))
 		}
 	}
-	p := New(Config{Size: 64, MaxPixels: 1 << 22, MaxSide: 4096, MaxWait: time.Minute})
+	p := New(Config{Sizes: []int{64}, MaxPixels: 1 << 22, MaxSide: 4096, MaxWait: time.Minute})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a, err := p.Process(context.Background(), bytes.NewReader(data))
+		a, err := largest(p.Process(context.Background(), bytes.NewReader(data), Options{}))
 		var pe *portrait.Error
 		switch {
 		case err != nil && !errors.As(err, &pe):

@@ -22,9 +22,9 @@ type jpegUpload struct {
 }
 
 // inspectJPEG reads the markers of a JPEG up to its first scan, checks its
-// dimensions, and plans a decode of the centred square at the smallest
-// scale that still covers the avatar.
-func (p *Processor) inspectJPEG(ctx context.Context, r io.ReadSeeker) (*upload, error) {
+// dimensions, and plans a decode of the square to keep (see Options.Crop)
+// at the smallest scale that still covers the largest avatar.
+func (p *Processor) inspectJPEG(ctx context.Context, r io.ReadSeeker, crop image.Rectangle) (*upload, error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("avatar: seek upload: %w", err)
 	}
@@ -45,22 +45,19 @@ func (p *Processor) inspectJPEG(ctx context.Context, r io.ReadSeeker) (*upload, 
 	h := dec.Header()
 	up := &upload{format: formatJPEG, config: image.Config{Width: h.Width, Height: h.Height},
 		orientation: orientation(h.Exif)}
-	up.jpeg = &jpegUpload{dec: dec, reader: gr, opts: p.jpegOptions(h, up.orientation)}
-	up.cost = dec.Memory(up.jpeg.opts) + resizeCost(p.cfg.Size)
+	if up.square, err = cropSquare(h.Width, h.Height, up.orientation, crop); err != nil {
+		return nil, err
+	}
+	up.jpeg = &jpegUpload{dec: dec, reader: gr, opts: p.jpegOptions(up.square)}
+	up.cost = dec.Memory(up.jpeg.opts) + p.setCost(false)
 	return up, nil
 }
 
-// jpegOptions asks for the centred square of the upright picture, mapped
-// to the stored orientation, at the smallest scale whose crop is still at
-// least the avatar's side.
-func (p *Processor) jpegOptions(h jpeg.Header, orientation int) jpeg.Options {
-	w, ht := h.Width, h.Height
-	if orientation >= 5 {
-		w, ht = ht, w
-	}
-	side := min(w, ht)
-	crop := storedRect(centred(image.Rect(0, 0, w, ht), side), orientation, h.Width, h.Height)
-	return jpeg.Options{Scale: jpeg.ScaleFor(side, min(side, p.cfg.Size)), Crop: crop, Helpers: p.helpers}
+// jpegOptions asks for the square sq of the stored pixels at the smallest
+// scale at which it still covers the largest avatar.
+func (p *Processor) jpegOptions(sq image.Rectangle) jpeg.Options {
+	side := sq.Dx()
+	return jpeg.Options{Scale: jpeg.ScaleFor(side, min(side, p.cfg.Sizes[0])), Crop: sq, Helpers: p.helpers}
 }
 
 // storedRect maps the rectangle r of the upright picture to the stored

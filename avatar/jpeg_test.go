@@ -41,7 +41,7 @@ func scanFlood(tb testing.TB, n int) []byte {
 func TestScanFloodRefused(t *testing.T) {
 	data := scanFlood(t, 16<<20/42)
 	r := &countingReader{Reader: bytes.NewReader(data)}
-	_, err := New(Config{}).Process(context.Background(), r)
+	_, err := largest(New(Config{}).Process(context.Background(), r, Options{}))
 	if codeOf(err) != portrait.EUNSUPPORTEDIMAGE {
 		t.Fatalf("got %v, want EUNSUPPORTEDIMAGE", err)
 	}
@@ -83,14 +83,14 @@ func TestJPEGCostBoundsAllocations(t *testing.T) {
 		"progressive":     goJPEG(t, "video-001.progressive.jpeg"),
 		"flood":           scanFlood(t, 100),
 	}
-	p := New(Config{Size: 64})
+	p := New(Config{Sizes: []int{64}})
 	for name, data := range files {
 		t.Run(name, func(t *testing.T) {
-			up, err := p.inspect(context.Background(), bytes.NewReader(data))
+			up, err := p.inspect(context.Background(), bytes.NewReader(data), image.Rectangle{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			allocated := allocatedBy(func() { p.Process(context.Background(), bytes.NewReader(data)) })
+			allocated := allocatedBy(func() { largest(p.Process(context.Background(), bytes.NewReader(data), Options{})) })
 			if int64(allocated) > up.cost {
 				t.Errorf("admitted %d bytes, processing allocated %d", up.cost, allocated)
 			}
@@ -104,14 +104,14 @@ func TestDecodeDeadline(t *testing.T) {
 	data := encodeJPEG(t, pattern(1200, 900))
 	for name, cfg := range map[string]Config{"jpeg": {DecodeTime: time.Nanosecond}} {
 		t.Run(name, func(t *testing.T) {
-			_, err := New(cfg).Process(context.Background(), bytes.NewReader(data))
+			_, err := largest(New(cfg).Process(context.Background(), bytes.NewReader(data), Options{}))
 			if codeOf(err) != portrait.EDECODETIMEOUT {
 				t.Errorf("got %v, want EDECODETIMEOUT", err)
 			}
 		})
 	}
 	png := encodePNG(t, pattern(300, 300))
-	if _, err := New(Config{DecodeTime: time.Nanosecond}).Process(context.Background(), bytes.NewReader(png)); codeOf(err) != portrait.EDECODETIMEOUT {
+	if _, err := largest(New(Config{DecodeTime: time.Nanosecond}).Process(context.Background(), bytes.NewReader(png), Options{})); codeOf(err) != portrait.EDECODETIMEOUT {
 		t.Errorf("png: got %v, want EDECODETIMEOUT", err)
 	}
 }
@@ -123,7 +123,7 @@ func TestClientGoneStopsDecoding(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := New(Config{})
 	p.admitted = cancel // the client hangs up once decoding starts
-	_, err := p.Process(ctx, bytes.NewReader(data))
+	_, err := largest(p.Process(ctx, bytes.NewReader(data), Options{}))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
@@ -138,7 +138,7 @@ func TestScaledDecodeMatchesFull(t *testing.T) {
 	p := New(Config{})
 	squares := map[int]image.Image{}
 	for _, scale := range []int{0, 1} {
-		up, err := p.inspect(context.Background(), bytes.NewReader(data))
+		up, err := p.inspect(context.Background(), bytes.NewReader(data), image.Rectangle{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func TestScaledDecodeMatchesFull(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		squares[scale] = square(img, DefaultSize)
+		squares[scale] = square(img, DefaultSizes[0])
 	}
 	if d := gridDistance(grid(squares[0]), grid(squares[1])); d > 1 {
 		t.Errorf("grid distance %.2f between the scaled and the full decode", d)
@@ -180,7 +180,7 @@ func TestRestartIntervalsInParallel(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		a, err := New(Config{Workers: workers}).Process(context.Background(), f)
+		a, err := largest(New(Config{Workers: workers}).Process(context.Background(), f, Options{}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -56,8 +56,30 @@ func classify(b []byte) (format, error) {
 		return formatGIF, nil
 	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
 		return formatWebP, nil
+	case len(b) >= 12 && string(b[4:8]) == "ftyp":
+		return 0, errISOMedia(string(b[8:12]))
 	}
 	return 0, errUnsupported()
+}
+
+// heifBrands are the major brands of the ISO media files that hold a
+// HEIF still image or sequence, as iPhones save photos; AVIF is HEIF's
+// AV1 sibling.
+var heifBrands = map[string]string{
+	"heic": "HEIC", "heix": "HEIC", "heim": "HEIC", "heis": "HEIC", "hevc": "HEIC", "hevx": "HEIC",
+	"mif1": "HEIF", "msf1": "HEIF", "avif": "AVIF", "avis": "AVIF",
+}
+
+// errISOMedia is the error for an ISO media file (HEIC, AVIF, MP4…) of
+// major brand brand: HEIC and AVIF are named, with what to send instead.
+func errISOMedia(brand string) error {
+	name, ok := heifBrands[brand]
+	if !ok {
+		return errUnsupported()
+	}
+	return portrait.Errorf(portrait.EUNSUPPORTEDIMAGE,
+		"The file is a %s image, which is not supported: send a JPEG, PNG, GIF or WebP. "+
+			"(On an iPhone, a page whose file input accepts only image/jpeg, image/png and image/webp gets a JPEG.)", name)
 }
 
 // errUnsupported is the error for a file that is not an accepted image.

@@ -26,6 +26,7 @@ var statuses = map[string]int{
 	portrait.ECORRUPTIMAGE:       http.StatusBadRequest,
 	portrait.EIMAGETOOLARGE:      http.StatusBadRequest,
 	portrait.EDECODETIMEOUT:      http.StatusBadRequest,
+	portrait.EINVALIDCROP:        http.StatusBadRequest,
 	portrait.EINVALIDCREDENTIALS: http.StatusUnauthorized,
 	portrait.EINVALIDTOKEN:       http.StatusUnauthorized,
 	portrait.ENOTFOUND:           http.StatusNotFound,

@@ -2,7 +2,6 @@ package http
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -33,29 +32,46 @@ const multipartSlack = 64 << 10
 func handleUpload(log *slog.Logger, images *portrait.Images, avatars *avatar.Processor, uploads portrait.RateLimiter, urls imageURLs, lim UploadLimits) http.Handler {
 	sp := newSpool(lim.TempDir, lim.SpoolBytes)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := admitOne(r.Context(), uploads, currentUser(r.Context()).ID, "uploads"); err != nil {
-			writeError(w, r, log, err)
-			return
-		}
-		f, err := receiveFile(w, r, lim, sp)
-		if err != nil {
-			writeError(w, r, log, err)
-			return
-		}
-		defer f.remove()
-		av, err := avatars.Process(r.Context(), f)
-		if err != nil {
-			writeError(w, r, log, err)
-			return
-		}
-		u, err := images.Replace(r.Context(), currentUser(r.Context()).ID, portrait.Upload{Objects: []portrait.Object{
-			{Name: fmt.Sprintf("%d.%s", av.Width, av.Ext), Side: av.Width, Data: av.Data, ContentType: av.ContentType}}})
+		u, err := upload(w, r, images, avatars, uploads, lim, sp)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, envelope{urls.user(u)})
 	})
+}
+
+// upload admits, receives and processes the request's image and makes it
+// the current user's.
+func upload(w http.ResponseWriter, r *http.Request, images *portrait.Images, avatars *avatar.Processor, uploads portrait.RateLimiter, lim UploadLimits, sp *spool) (*portrait.User, error) {
+	userID := currentUser(r.Context()).ID
+	if err := admitOne(r.Context(), uploads, userID, "uploads"); err != nil {
+		return nil, err
+	}
+	in, err := receive(w, r, lim, sp)
+	if err != nil {
+		return nil, err
+	}
+	defer in.file.remove()
+	crop, err := parseCrop(in.crop)
+	if err != nil {
+		return nil, err
+	}
+	set, err := avatars.Process(r.Context(), in.file, avatar.Options{Crop: crop})
+	if err != nil {
+		return nil, err
+	}
+	return images.Replace(r.Context(), userID, uploadOf(set))
+}
+
+// uploadOf is the image set that Replace stores for an avatar set: its
+// first object, the largest JPEG or PNG, is what profile_image names.
+func uploadOf(set *avatar.Set) portrait.Upload {
+	up := portrait.Upload{Placeholder: set.Placeholder, Color: set.Color}
+	for _, a := range set.Avatars {
+		up.Objects = append(up.Objects, portrait.Object{Name: a.Name(), Side: a.Width, Data: a.Data, ContentType: a.ContentType})
+	}
+	return up
 }
 
 func handleDeleteImage(log *slog.Logger, images *portrait.Images, urls imageURLs) http.Handler {
@@ -69,19 +85,27 @@ func handleDeleteImage(log *slog.Logger, images *portrait.Images, urls imageURLs
 	})
 }
 
-// receiveFile streams a multipart/form-data body and spools its one part
-// named "file" to a temporary file, positioned at its start. The body is
-// read to its end so that a second "file" part is found; other parts are
-// discarded. The filename and Content-Type the client gave are ignored.
-func receiveFile(w http.ResponseWriter, r *http.Request, lim UploadLimits, sp *spool) (f *spoolFile, err error) {
+// received is what an upload's body held: the file, spooled, and the
+// values of the crop fields given beside it.
+type received struct {
+	file *spoolFile
+	crop map[string]string
+}
+
+// receive streams a multipart/form-data body, spools its one part named
+// "file" to a temporary file, positioned at its start, and keeps the crop
+// fields. The body is read to its end so that a second "file" part is
+// found; other parts are discarded. The filename and Content-Type the
+// client gave are ignored. On an error nothing is left spooled.
+func receive(w http.ResponseWriter, r *http.Request, lim UploadLimits, sp *spool) (_ *received, err error) {
 	mr, err := multipartReader(w, r, lim)
 	if err != nil {
 		return nil, err
 	}
+	in := &received{crop: map[string]string{}}
 	defer func() {
-		if err != nil && f != nil {
-			f.remove()
-			f = nil
+		if err != nil && in.file != nil {
+			in.file.remove()
 		}
 	}()
 	for parts := 1; ; parts++ {
@@ -90,33 +114,36 @@ func receiveFile(w http.ResponseWriter, r *http.Request, lim UploadLimits, sp *s
 			break
 		}
 		if err != nil {
-			return f, bodyError(err)
+			return nil, bodyError(err)
 		}
 		if parts > lim.MaxParts {
-			return f, portrait.Errorf(portrait.ETOOMANYPARTS, "The request has more than %d parts.", lim.MaxParts)
+			return nil, portrait.Errorf(portrait.ETOOMANYPARTS, "The request has more than %d parts.", lim.MaxParts)
 		}
-		if err := receivePart(p, &f, lim, sp); err != nil {
-			return f, err
+		if err := receivePart(p, in, lim, sp); err != nil {
+			return nil, err
 		}
 	}
-	return f, checkReceived(f)
+	return in, checkReceived(in.file)
 }
 
-// receivePart spools the part into *f if it is the file, else discards it.
-func receivePart(p *multipart.Part, f **spoolFile, lim UploadLimits, sp *spool) error {
+// receivePart spools the part into in if it is the file, keeps its value
+// if it is a crop field, and discards it otherwise.
+func receivePart(p *multipart.Part, in *received, lim UploadLimits, sp *spool) error {
 	defer p.Close()
-	if p.FormName() != "file" {
+	switch name := p.FormName(); {
+	case isCropField(name):
+		return readCropField(p, in.crop)
+	case name != "file":
 		_, err := io.Copy(io.Discard, p)
 		return bodyError(err)
-	}
-	if *f != nil {
+	case in.file != nil:
 		return portrait.Errorf(portrait.EMULTIPLEFILES, "The request must contain exactly one part named \"file\".")
 	}
 	tmp, err := sp.create()
 	if err != nil {
 		return err
 	}
-	*f = tmp
+	in.file = tmp
 	n, err := io.Copy(tmp, io.LimitReader(p, lim.MaxFileBytes+1))
 	if err != nil {
 		return bodyError(err)

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/portraitsvc/portrait/avatar"
 )
 
 // config is every setting of the service. Each field is a flag, and each
@@ -42,7 +44,11 @@ type config struct {
 	DecodeWorkers  int
 	DecodeWait     time.Duration
 	DecodeTimeout  time.Duration
-	TokenTTL       time.Duration
+	// AvatarSizes are the comma-separated sides of the avatars of an
+	// upload; WebPMaxSize the largest also made as WebP (0: none).
+	AvatarSizes string
+	WebPMaxSize int
+	TokenTTL    time.Duration
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -107,7 +113,26 @@ func addImageFlags(fs *flag.FlagSet, cfg *config) {
 	fs.IntVar(&cfg.DecodeWorkers, "decode-workers", 0, "most images decoded at once (default the number of CPUs)")
 	fs.DurationVar(&cfg.DecodeWait, "decode-wait", 10*time.Second, "longest wait for decode capacity before 503")
 	fs.DurationVar(&cfg.DecodeTimeout, "decode-timeout", 5*time.Second, "longest time one image may take to decode (400 decode_timeout above)")
+	fs.StringVar(&cfg.AvatarSizes, "avatar-sizes", "512,256,128,64", "comma-separated sides in pixels of the avatars each upload becomes (1–2048); the largest is profile_image")
+	fs.IntVar(&cfg.WebPMaxSize, "webp-max-size", 256, "largest avatar size also stored as WebP (0: no WebP; 512 adds ~45 ms of CPU per upload, see BENCHMARKS.md)")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of an access token")
+}
+
+// avatarSizes returns the sizes of --avatar-sizes, or an error naming
+// the first that is not a whole number of pixels from 1 to 2048.
+func (c *config) avatarSizes() ([]int, error) {
+	var sizes []int
+	for _, s := range commaList(c.AvatarSizes) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > avatar.MaxSize {
+			return nil, fmt.Errorf("--avatar-sizes: %q is not a side from 1 to %d pixels", s, avatar.MaxSize)
+		}
+		sizes = append(sizes, n)
+	}
+	if len(sizes) == 0 {
+		return nil, errors.New("--avatar-sizes: at least one size is needed")
+	}
+	return sizes, nil
 }
 
 // addTimingFlags declares the timeouts of requests and of the background

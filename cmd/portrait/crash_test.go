@@ -207,9 +207,9 @@ func sweepStopped(t *testing.T, env []string, st *crashStats) {
 	st.sweep.Retried += rep.Retried
 }
 
-// checkUsers checks that every user who ever had an image has one, and
-// that each image is served as a JPEG. It returns the keys the users
-// reference.
+// checkUsers checks that every user who ever had an image has one, that
+// each image is served as a JPEG, and so is every other object of its set.
+// It returns the keys of the objects the users' sets hold.
 func checkUsers(t *testing.T, srv *proc, users []*crashUser) map[string]bool {
 	t.Helper()
 	referenced := map[string]bool{}
@@ -229,7 +229,12 @@ func checkUsers(t *testing.T, srv *proc, users []*crashUser) map[string]bool {
 		if err := served(img); err != nil {
 			t.Errorf("user %d: profile_image %s: %v", i, img, err)
 		}
-		referenced[key] = true
+		for _, key := range checkSet(t, srv.base, u.token) {
+			referenced[key] = true
+		}
+		if !referenced[key] {
+			t.Errorf("user %d: profile_image %s is not one of the image's variants", i, img)
+		}
 	}
 	return referenced
 }
@@ -270,7 +275,7 @@ func checkBucket(t *testing.T, data string, referenced map[string]bool) {
 // bucketFiles returns the keys of the files under profileImages/ in the
 // data dir's bucket: the objects, or with temps the temp files (whose
 // names hold ".tmp").
-func bucketFiles(t *testing.T, data string, temps bool) []string {
+func bucketFiles(t testing.TB, data string, temps bool) []string {
 	t.Helper()
 	root := filepath.Join(data, "bucket")
 	var keys []string

@@ -377,8 +377,8 @@ func checkPeaks(t *testing.T, peaks map[string]*peak, bound peak) {
 
 // settle stops the node, sweeps with every upload over, checks that a
 // second sweep finds nothing left to do, starts the node again and checks
-// that every user's image is served and that storage holds exactly the
-// objects of the images users point at.
+// that every user's image is served, every object of its set too, and that
+// storage holds exactly the objects of the sets users point at.
 func (r *failureRun) settle(objects func() []string) {
 	t := r.t
 	t.Helper()
@@ -394,7 +394,7 @@ func (r *failureRun) settle(objects func() []string) {
 		if err := served(img); err != nil {
 			t.Errorf("user %d: image %s: %v", i, img, err)
 		}
-		referenced = append(referenced, strings.TrimPrefix(img, r.node.base+"/"))
+		referenced = append(referenced, checkSet(t, r.node.base, u.token)...)
 	}
 	slices.Sort(referenced)
 	if got := objects(); !slices.Equal(got, referenced) {

@@ -188,7 +188,10 @@ func multipartBody(parts ...part) (string, []byte) {
 	w := multipart.NewWriter(&buf)
 	for _, p := range parts {
 		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, p.field, p.filename))
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q`, p.field))
+		if p.filename != "" {
+			h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, p.field, p.filename))
+		}
 		if p.ctype != "" {
 			h.Set("Content-Type", p.ctype)
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -49,8 +50,8 @@ func TestSeedFlow(t *testing.T) {
 	if old := do(t, "GET", url1, "", "", nil); old.status != 404 || old.code(t) != "not_found" {
 		t.Fatalf("previous image still served after replace: %s", old)
 	}
-	if objs := s.storedObjects(t); len(objs) != 1 {
-		t.Fatalf("after replace the bucket holds %d objects, want 1: %v", len(objs), objs)
+	if objs, set := s.storedKeys(t), checkSet(t, s.base, a.token); !slices.Equal(objs, set) || len(set) < 2 {
+		t.Fatalf("after replace the bucket holds %q, want only the new set %q", objs, set)
 	}
 
 	r = do(t, "DELETE", s.base+"/users/image", a.token, "", nil)
@@ -149,8 +150,8 @@ func TestServingIsConditionalAndSafe(t *testing.T) {
 }
 
 // TestConcurrentUploadsLeaveOneObject uploads many images for one user at
-// once: every upload succeeds, and afterwards the user points at the one
-// object left in the bucket.
+// once: every upload succeeds, and afterwards the bucket holds only the
+// set of the one the user points at.
 func TestConcurrentUploadsLeaveOneObject(t *testing.T) {
 	s := startServer(t, nil)
 	a := s.newAccount(t)
@@ -166,10 +167,10 @@ func TestConcurrentUploadsLeaveOneObject(t *testing.T) {
 			t.Errorf("upload %d: %d", i, st)
 		}
 	}
-	objs := s.storedObjects(t)
+	objs, set := s.storedKeys(t), checkSet(t, s.base, a.token)
 	url, _ := do(t, "GET", s.base+"/users/me", a.token, "", nil).data(t)["profile_image"].(string)
-	if len(objs) != 1 || !strings.HasSuffix(url, strings.TrimPrefix(objs[0], filepath.Join(s.dataDir, "bucket"))) {
-		t.Fatalf("after %d concurrent uploads: objects %v, user points at %q", n, objs, url)
+	if !slices.Equal(objs, set) || !slices.Contains(set, strings.TrimPrefix(url, s.base+"/")) {
+		t.Fatalf("after %d concurrent uploads: objects %q, user points at %q, whose set is %q", n, objs, url, set)
 	}
 	if r := do(t, "GET", url, "", "", nil); r.status != 200 {
 		t.Fatalf("the current image is not served: %s", r)

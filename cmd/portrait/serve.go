@@ -23,6 +23,7 @@ import (
 	"github.com/portraitsvc/portrait/avatar"
 	"github.com/portraitsvc/portrait/bulkhead"
 	phttp "github.com/portraitsvc/portrait/http"
+	"github.com/portraitsvc/portrait/webp"
 )
 
 // app is the service wired from its configuration. Every call to the
@@ -207,12 +208,13 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics, tmp string) (
 	if err := a.openProviders(ctx); err != nil {
 		return nil, err
 	}
+	avatars, err := a.avatars()
+	if err != nil {
+		return nil, err
+	}
 	return phttp.NewHandler(ctx, phttp.Config{
 		Users: a.users, Images: a.images, Bucket: a.bucket, Log: a.log, Tokens: tokens, Metrics: metrics,
-		Passwords: argon2id.New(argon2id.OWASP, 0),
-		Avatars: avatar.New(avatar.Config{MaxPixels: cfg.MaxPixels, MaxSide: cfg.MaxSide,
-			MemoryBudget: cfg.DecodeMemory, Workers: cfg.DecodeWorkers, MaxWait: cfg.DecodeWait,
-			DecodeTime: cfg.DecodeTimeout}),
+		Passwords: argon2id.New(argon2id.OWASP, 0), Avatars: avatars,
 		PublicURL: cfg.PublicURL, ImageBaseURL: cfg.ImageBaseURL,
 		Upload: phttp.UploadLimits{MaxFileBytes: cfg.MaxUploadBytes, MaxParts: cfg.MaxParts, TempDir: tmp,
 			SpoolBytes: cfg.spoolBytes(tmp, a.log)},
@@ -223,6 +225,27 @@ func (a *app) handler(ctx context.Context, metrics *phttp.Metrics, tmp string) (
 		Checks:    []phttp.Check{{Name: "database", Probe: a.users.Ping}, {Name: "storage", Probe: a.bucket.Ping}},
 		Providers: a.providers, Provision: cfg.OIDCProvision, DisableLocalAccounts: !cfg.LocalAccounts,
 	})
+}
+
+// avatars returns the image pipeline of the settings. Its WebP encoder is
+// made here, at start-up, where compiling it costs no request anything; a
+// build that would encode with a system libwebp (one made without
+// -tags nodynamic) runs without WebP, and says so.
+func (a *app) avatars() (*avatar.Processor, error) {
+	cfg := a.cfg
+	sizes, err := cfg.avatarSizes()
+	if err != nil {
+		return nil, err
+	}
+	pc := avatar.Config{Sizes: sizes, MaxPixels: cfg.MaxPixels, MaxSide: cfg.MaxSide,
+		MemoryBudget: cfg.DecodeMemory, Workers: cfg.DecodeWorkers, MaxWait: cfg.DecodeWait,
+		DecodeTime: cfg.DecodeTimeout, WebPMaxSide: cfg.WebPMaxSize}
+	if cfg.WebPMaxSize > 0 {
+		if pc.WebP, err = webp.New(cfg.DecodeWorkers); err != nil {
+			a.log.Warn("avatars are made without WebP", "err", err)
+		}
+	}
+	return avatar.New(pc), nil
 }
 
 // newServer sets every timeout, so that slow or idle clients cannot hold

@@ -261,7 +261,12 @@
     img.addEventListener("error", () => showError($("profile-error"), new ApiError(0, { detail: "The picture could not be loaded." })));
     const webp = image.variants.filter((v) => v.type === "image/webp");
     const other = image.variants.filter((v) => v.type !== "image/webp");
-    if (webp.length > 0) picture.append(el("source", { type: "image/webp", sizes: AVATAR_SIZES, srcset: srcset(webp) }));
+    if (webp.length > 0) {
+      // WebP at every size it is stored at (--webp-max-size), and beyond
+      // them the larger JPEG or PNG, so that a large box stays sharp.
+      const beyond = other.filter((v) => v.size > largest(webp).size);
+      picture.append(el("source", { type: "image/webp", sizes: AVATAR_SIZES, srcset: srcset([...webp, ...beyond]) }));
+    }
     picture.append(img);
     if (other.length > 0) {
       img.sizes = AVATAR_SIZES;
