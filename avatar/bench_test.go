@@ -40,7 +40,7 @@ func loop(b *testing.B, op func() error) {
 	b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
 }
 
-func benchJPEG(b *testing.B, w, h int) []byte {
+func benchJPEG(b testing.TB, w, h int) []byte {
 	b.Helper()
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, testimage.Photo(w, h), &jpeg.Options{Quality: 90}); err != nil {
@@ -51,7 +51,7 @@ func benchJPEG(b *testing.B, w, h int) []byte {
 
 func benchProcess(b *testing.B, data []byte) {
 	b.Helper()
-	p := New(Config{})
+	p := New(Config{Sizes: []int{512}})
 	loop(b, func() error {
 		_, err := largest(p.Process(context.Background(), bytes.NewReader(data), Options{}))
 		return err

@@ -6,6 +6,8 @@ import (
 	"image"
 	"slices"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/portraitsvc/portrait"
 	"github.com/portraitsvc/portrait/blurhash"
 	"github.com/portraitsvc/portrait/webp"
@@ -112,9 +114,36 @@ func (p *Processor) largestWebP() int {
 }
 
 // makeSet encodes top, the upright square avatar at the largest size, and
-// every smaller size made from it.
+// every smaller size made from it. The encodes run at once on as many
+// worker slots as no other upload holds (one at least).
 func (p *Processor) makeSet(ctx context.Context, top image.Image) (*Set, error) {
-	set := &Set{}
+	jobs := p.encodes(top)
+	out := make([]*Avatar, len(jobs))
+	n, release := p.helpers(len(jobs) - 1)
+	defer release()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(n + 1)
+	for i, job := range jobs {
+		g.Go(func() (err error) {
+			out[i], err = job(gctx)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	set := &Set{Avatars: out}
+	return set, p.describe(top, set)
+}
+
+// encodes returns the encodings of the set, in its order: for each size,
+// the JPEG or PNG and then, up to WebPMaxSide, the WebP. The smaller
+// sizes are made from top here, before any encode runs.
+func (p *Processor) encodes(top image.Image) []func(context.Context) (*Avatar, error) {
+	var jobs []func(context.Context) (*Avatar, error)
 	side := top.Bounds().Dx()
 	for _, size := range p.cfg.Sizes {
 		if size >= side && size != p.cfg.Sizes[0] {
@@ -124,34 +153,23 @@ func (p *Processor) makeSet(ctx context.Context, top image.Image) (*Set, error) 
 		if size < side {
 			img = square(top, size)
 		}
-		avatars, err := p.encodeSize(ctx, img)
-		if err != nil {
-			return nil, err
+		jobs = append(jobs, func(context.Context) (*Avatar, error) { return encode(img, p.cfg.JPEGQuality) })
+		if p.cfg.WebP != nil && (p.cfg.WebPMaxSide == 0 || img.Bounds().Dx() <= p.cfg.WebPMaxSide) {
+			jobs = append(jobs, func(ctx context.Context) (*Avatar, error) { return p.encodeWebP(ctx, img) })
 		}
-		set.Avatars = append(set.Avatars, avatars...)
 	}
-	return set, p.describe(top, set)
+	return jobs
 }
 
-// encodeSize encodes img as JPEG or PNG, and as WebP if its side is one
-// that WebP is made for.
-func (p *Processor) encodeSize(ctx context.Context, img image.Image) ([]*Avatar, error) {
-	a, err := encode(img, p.cfg.JPEGQuality)
-	if err != nil {
-		return nil, err
-	}
-	side := a.Width
-	if p.cfg.WebP == nil || (p.cfg.WebPMaxSide > 0 && side > p.cfg.WebPMaxSide) {
-		return []*Avatar{a}, nil
-	}
+// encodeWebP encodes img as WebP: lossy, with its alpha channel kept
+// losslessly if it has one.
+func (p *Processor) encodeWebP(ctx context.Context, img image.Image) (*Avatar, error) {
 	data, err := p.cfg.WebP.Encode(ctx, img, webp.Options{})
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		return nil, fmt.Errorf("avatar: %w", err)
 	}
-	return []*Avatar{a, {Data: data, ContentType: "image/webp", Ext: "webp", Width: side, Height: side}}, nil
+	side := img.Bounds().Dx()
+	return &Avatar{Data: data, ContentType: "image/webp", Ext: "webp", Width: side, Height: side}, nil
 }
 
 // describe sets the placeholder and the colour of set from top.
