@@ -269,32 +269,6 @@ func rssMB(pid int) int {
 	return 0
 }
 
-// readiness asks base's /readyz once and returns the status and how long
-// the answer took.
-func readiness(base string) (int, time.Duration) {
-	start := time.Now()
-	r, err := tryDo("GET", base+"/readyz", "", "", nil)
-	if err != nil {
-		return 0, time.Since(start)
-	}
-	return r.status, time.Since(start)
-}
-
-// untilReady polls /readyz until it answers 200 and returns how long that
-// took, failing the test after limit.
-func untilReady(t *testing.T, base string, limit time.Duration) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for time.Since(start) < limit {
-		if status, _ := readiness(base); status == http.StatusOK {
-			return time.Since(start)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s not ready within %v", base, limit)
-	return 0
-}
-
 // failureRun is one dependency-failure test: a node under load whose
 // dependency is frozen, thawed, killed and started again.
 type failureRun struct {

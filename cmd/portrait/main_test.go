@@ -283,3 +283,29 @@ func walkFiles(dir string) []string {
 	})
 	return files
 }
+
+// readiness asks base's /readyz once and returns the status and how long
+// the answer took.
+func readiness(base string) (int, time.Duration) {
+	start := time.Now()
+	r, err := tryDo("GET", base+"/readyz", "", "", nil)
+	if err != nil {
+		return 0, time.Since(start)
+	}
+	return r.status, time.Since(start)
+}
+
+// untilReady polls /readyz until it answers 200 and returns how long that
+// took, failing the test after limit.
+func untilReady(t *testing.T, base string, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for time.Since(start) < limit {
+		if status, _ := readiness(base); status == http.StatusOK {
+			return time.Since(start)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s not ready within %v", base, limit)
+	return 0
+}
