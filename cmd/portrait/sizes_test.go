@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/portraitsvc/portrait/internal/testimage"
+	"github.com/portraitsvc/portrait/webp"
 )
 
 // TestEverySizeAtTheStableURL: an upload is stored at every default size,
@@ -18,6 +19,7 @@ import (
 // placeholder and colour, and the stable URL redirects each request to the
 // smallest stored size that covers it, in the format asked for.
 func TestEverySizeAtTheStableURL(t *testing.T) {
+	requireWebP(t)
 	s := startServer(t, nil)
 	a := s.newAccount(t)
 	if r := s.uploadFile(t, a.token, photo(t, 1200, 900)); r.status != 200 {
@@ -63,6 +65,15 @@ func TestEverySizeAtTheStableURL(t *testing.T) {
 		if err := servedVariant(v); err != nil {
 			t.Errorf("GET %s (Accept %q): %v", c.query, c.accept, err)
 		}
+	}
+}
+
+// requireWebP skips the test if this build of the server makes no WebP:
+// one built without -tags nodynamic on a machine with a system libwebp
+// (package webp), which serve runs without WebP, saying so.
+func requireWebP(t *testing.T) {
+	if _, err := webp.New(1); err != nil {
+		t.Skipf("this build makes no WebP (%v); build with -tags nodynamic", err)
 	}
 }
 
