@@ -114,7 +114,7 @@ func addImageFlags(fs *flag.FlagSet, cfg *config) {
 	fs.DurationVar(&cfg.DecodeWait, "decode-wait", 10*time.Second, "longest wait for decode capacity before 503")
 	fs.DurationVar(&cfg.DecodeTimeout, "decode-timeout", 5*time.Second, "longest time one image may take to decode (400 decode_timeout above)")
 	fs.StringVar(&cfg.AvatarSizes, "avatar-sizes", "512,256,128,64", "comma-separated sides in pixels of the avatars each upload becomes (1–2048); the largest is profile_image")
-	fs.IntVar(&cfg.WebPMaxSize, "webp-max-size", 256, "largest avatar size also stored as WebP (0: no WebP; 512 adds ~45 ms of CPU per upload, see BENCHMARKS.md)")
+	fs.IntVar(&cfg.WebPMaxSize, "webp-max-size", 256, "largest avatar size also stored as WebP (0: no WebP; 512 adds ~17 ms of CPU per upload, see BENCHMARKS.md)")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of an access token")
 }
 
