@@ -93,6 +93,8 @@ func start(ctx context.Context, name string, args []string, getenv func(string) 
 	return openApp(ctx, cfg, stderr)
 }
 
+// serve runs the HTTP service until ctx ends, then shuts it down within
+// --shutdown-timeout.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	a, err := start(ctx, "serve", args, getenv, stdout, stderr)
 	if err != nil {
@@ -105,11 +107,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer l.Close()
-	if getenv("GOMEMLIMIT") == "" {
-		// Decoded pixels are garbage as soon as an avatar is encoded; a soft
-		// limit makes the collector return them before the heap doubles.
-		debug.SetMemoryLimit(cfg.DecodeMemory + 128<<20)
-	}
+	limitMemory(getenv, cfg)
 	reg := a.registry()
 	tmp, err := a.tempDir()
 	if err != nil {
@@ -131,6 +129,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		"data_dir", cfg.dataDirName(), "database", cfg.databaseName(), "storage", cfg.storageName(),
 		"cors_origins", cfg.corsOrigins())
 	return serveUntilDone(ctx, a.log, newServer(cfg, inflight.track(h)), l, cfg.ShutdownTimeout, inflight)
+}
+
+// limitMemory sets a soft memory limit of the decode budget and 128 MiB,
+// unless GOMEMLIMIT sets one: decoded pixels are garbage as soon as an
+// avatar set is encoded, and the limit makes the collector return them
+// before the heap doubles.
+func limitMemory(getenv func(string) string, cfg *config) {
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cfg.DecodeMemory + 128<<20)
+	}
 }
 
 // listen listens on --addr and derives the public URLs from the address
