@@ -54,7 +54,8 @@ type Config struct {
 	// size is not enlarged: that avatar keeps the picture's own side.
 	Sizes []int
 	// WebP, if set, encodes a WebP beside the JPEG or PNG of each size
-	// up to WebPMaxSide (every size if WebPMaxSide is 0).
+	// up to WebPMaxSide (every size if WebPMaxSide is 0) and up to 1024
+	// (webp.MaxPixels).
 	WebP        *webp.Encoder
 	WebPMaxSide int
 	// MaxPixels and MaxSide bound the declared dimensions of an upload;

@@ -102,15 +102,18 @@ func (p *Processor) setCost(alpha bool) int64 {
 
 // largestWebP returns the largest size encoded as WebP, or 0 if none is.
 func (p *Processor) largestWebP() int {
-	if p.cfg.WebP == nil {
-		return 0
-	}
 	for _, side := range p.cfg.Sizes {
-		if p.cfg.WebPMaxSide == 0 || side <= p.cfg.WebPMaxSide {
+		if p.webpAt(side) {
 			return side
 		}
 	}
 	return 0
+}
+
+// webpAt reports whether an avatar of that side is encoded as WebP too: if
+// there is an encoder, up to WebPMaxSide, and within what it encodes.
+func (p *Processor) webpAt(side int) bool {
+	return p.cfg.WebP != nil && (p.cfg.WebPMaxSide == 0 || side <= p.cfg.WebPMaxSide) && side*side <= webp.MaxPixels
 }
 
 // makeSet encodes top, the upright square avatar at the largest size, and
@@ -140,7 +143,7 @@ func (p *Processor) makeSet(ctx context.Context, top image.Image) (*Set, error) 
 }
 
 // encodes returns the encodings of the set, in its order: for each size,
-// the JPEG or PNG and then, up to WebPMaxSide, the WebP. The smaller
+// the JPEG or PNG and then, where webpAt says so, the WebP. The smaller
 // sizes are made from top here, before any encode runs.
 func (p *Processor) encodes(top image.Image) []func(context.Context) (*Avatar, error) {
 	var jobs []func(context.Context) (*Avatar, error)
@@ -154,7 +157,7 @@ func (p *Processor) encodes(top image.Image) []func(context.Context) (*Avatar, e
 			img = square(top, size)
 		}
 		jobs = append(jobs, func(context.Context) (*Avatar, error) { return encode(img, p.cfg.JPEGQuality) })
-		if p.cfg.WebP != nil && (p.cfg.WebPMaxSide == 0 || img.Bounds().Dx() <= p.cfg.WebPMaxSide) {
+		if p.webpAt(img.Bounds().Dx()) {
 			jobs = append(jobs, func(ctx context.Context) (*Avatar, error) { return p.encodeWebP(ctx, img) })
 		}
 	}

@@ -104,6 +104,7 @@ func TestSetSizes(t *testing.T) {
 		{Config{WebP: e, WebPMaxSide: 256}, 256, 256, "256.jpg 256.webp 128.jpg 128.webp 64.jpg 64.webp"},
 		{Config{WebP: e, WebPMaxSide: 256}, 40, 50, "40.jpg 40.webp"},
 		{Config{Sizes: []int{96, 1024, 96, 40}}, 2000, 1500, "1024.jpg 96.jpg 40.jpg"},
+		{Config{WebP: e, Sizes: []int{2048, 1024}}, 3000, 2500, "2048.jpg 1024.jpg 1024.webp"},
 		{Config{}, 600, 600, "512.jpg 256.jpg 128.jpg 64.jpg"},
 	} {
 		t.Run(fmt.Sprintf("%v %dx%d", tc.cfg.Sizes, tc.w, tc.h), func(t *testing.T) {

@@ -12,8 +12,8 @@ import (
 	"github.com/portraitsvc/portrait"
 )
 
-// cropFields are the form fields of an upload's crop rectangle, in the
-// order of image.Rect's arguments once added up.
+// cropFields are the form fields of an upload's crop rectangle: its
+// origin and its size.
 var cropFields = [4]string{"crop_x", "crop_y", "crop_width", "crop_height"}
 
 // maxCropField bounds the bytes of one crop field's value.
@@ -72,6 +72,7 @@ func parseCrop(fields map[string]string) (image.Rectangle, error) {
 // edge rounds a crop edge to the nearest pixel boundary.
 func edge(f float64) int { return int(math.Round(f)) }
 
+// errCrop is an EINVALIDCROP error with the message format makes of args.
 func errCrop(format string, args ...any) error {
 	return portrait.Errorf(portrait.EINVALIDCROP, format, args...)
 }
