@@ -211,25 +211,34 @@ func (r *loadResult) showProgress(w io.Writer) (stop func()) {
 		done, ok, since := r.progress()
 		fmt.Fprintf(w, format, since.Seconds(), done, ok, done-ok, float64(done)/max(since.Seconds(), 0.001))
 	}
-	finished := make(chan struct{})
+	return everyPeriod(period, line, func() {
+		if tty {
+			line()
+			fmt.Fprintln(w)
+		}
+	})
+}
+
+// everyPeriod calls tick every period, on a goroutine of its own, until
+// the returned function is called, which calls last and returns once it
+// has.
+func everyPeriod(period time.Duration, tick, last func()) (stop func()) {
+	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		t := time.NewTicker(period)
 		defer t.Stop()
 		for {
 			select {
-			case <-finished:
-				if tty {
-					line()
-					fmt.Fprintln(w)
-				}
+			case <-done:
+				last()
 				return
 			case <-t.C:
-				line()
+				tick()
 			}
 		}
 	})
-	return func() { close(finished); wg.Wait() }
+	return func() { close(done); wg.Wait() }
 }
 
 // isTerminal reports whether w is a terminal.
@@ -376,20 +385,5 @@ func sampleRSS(pid int, period time.Duration, w io.Writer) (stop func()) {
 		}
 		fmt.Fprintf(w, "t=%4.0fs server RSS %s (peak %s)\n", time.Since(start).Seconds(), rss, hwm)
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(period)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				print()
-				return
-			case <-t.C:
-				print()
-			}
-		}
-	})
-	return func() { close(done); wg.Wait() }
+	return everyPeriod(period, print, print)
 }

@@ -41,11 +41,7 @@ var portraitBinary = testproc.Binary{Package: ".", Name: "portrait"}
 // it ships, and returns the executable's path.
 func buildBinary(t testing.TB) string {
 	t.Helper()
-	path, err := portraitBinary.Path()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return portraitBinary.Build(t)
 }
 
 // proc is `portrait serve` run from the built binary as a subprocess, on a

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"testing"
 )
 
 // Log is a goroutine-safe sink for a process's output.
@@ -66,6 +67,16 @@ func (b *Binary) Path() (string, error) {
 		}
 	})
 	return b.path, b.err
+}
+
+// Build is Path for a test: it fails tb if the program does not build.
+func (b *Binary) Build(tb testing.TB) string {
+	tb.Helper()
+	path, err := b.Path()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return path
 }
 
 // Remove deletes the program built, if any.

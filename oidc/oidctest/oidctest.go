@@ -62,16 +62,6 @@ type User struct {
 // provider is the test provider's program, built once per test binary.
 var provider = testproc.Binary{Package: "github.com/portraitsvc/portrait/oidc/internal/testop", Name: "testop"}
 
-// build builds the provider once per test binary.
-func build(t testing.TB) string {
-	t.Helper()
-	path, err := provider.Path()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // Cleanup removes the provider binary that this test binary built.
 func Cleanup() { provider.Remove() }
 
@@ -95,7 +85,7 @@ func Start(t testing.TB) *Provider {
 // launch starts the process and waits for its "issuer" line.
 func (p *Provider) launch(t testing.TB) {
 	t.Helper()
-	cmd := exec.Command(build(t), "-addr", p.addr, "-state", p.state)
+	cmd := exec.Command(provider.Build(t), "-addr", p.addr, "-state", p.state)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
