@@ -423,20 +423,11 @@ func (p *pageSession) checkSent(photo []byte, crop map[string]string) {
 	}
 }
 
-// variant is one stored size and format of the picture.
-// variants returns the picture's variants as the server lists them.
+// variants returns the picture's variants as the server lists them, all
+// at the page's origin (the server's public URL).
 func (p *pageSession) variants() []variant {
 	p.t.Helper()
-	img, _ := p.me()["image"].(map[string]any)
-	list, _ := img["variants"].([]any)
-	var out []variant
-	for _, v := range list {
-		m, _ := v.(map[string]any)
-		size, _ := m["size"].(float64)
-		typ, _ := m["type"].(string)
-		u, _ := m["url"].(string)
-		out = append(out, variant{Size: int(size), Type: typ, URL: u})
-	}
+	out := imageVariantsAt(p.t, p.s.base, p.front, p.acct.token)
 	if len(out) == 0 {
 		p.t.Fatalf("%s: after the upload GET /users/me lists no variants", p.vp.name)
 	}

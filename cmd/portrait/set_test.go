@@ -22,12 +22,21 @@ type variant struct {
 	Size int
 	Type string
 	URL  string
-	Key  string // the object key: the URL's path under base
+	Key  string // the object key: the URL's path under the image base URL
 }
 
 // imageVariants returns what GET base/users/me lists of the user's
-// current image, image.variants, or nil for a user without a picture.
+// current image, image.variants, or nil for a user without a picture;
+// the images are served from base too.
 func imageVariants(t testing.TB, base, token string) []variant {
+	t.Helper()
+	return imageVariantsAt(t, base, base, token)
+}
+
+// imageVariantsAt is imageVariants for a server whose image URLs start
+// with imageBase (PORTRAIT_IMAGE_BASE_URL), failing the test on a variant
+// URL that does not.
+func imageVariantsAt(t testing.TB, base, imageBase, token string) []variant {
 	t.Helper()
 	r := do(t, "GET", base+"/users/me", token, "", nil)
 	if r.status != http.StatusOK {
@@ -41,10 +50,10 @@ func imageVariants(t testing.TB, base, token string) []variant {
 		v := variant{Type: fmt.Sprint(m["type"]), URL: fmt.Sprint(m["url"])}
 		size, _ := m["size"].(float64)
 		v.Size = int(size)
-		rest, ok := strings.CutPrefix(v.URL, base+"/")
+		rest, ok := strings.CutPrefix(v.URL, imageBase+"/")
 		key, err := url.PathUnescape(rest)
 		if !ok || err != nil || !strings.HasPrefix(key, portrait.ImagePrefix) {
-			t.Fatalf("variant URL %q is not under %s/%s", v.URL, base, portrait.ImagePrefix)
+			t.Fatalf("variant URL %q is not under %s/%s", v.URL, imageBase, portrait.ImagePrefix)
 		}
 		v.Key = key
 		out = append(out, v)
@@ -55,8 +64,13 @@ func imageVariants(t testing.TB, base, token string) []variant {
 // setKeys returns the sorted object keys of the user's current image.
 func setKeys(t testing.TB, base, token string) []string {
 	t.Helper()
+	return keysOf(imageVariants(t, base, token))
+}
+
+// keysOf returns the sorted object keys of vs.
+func keysOf(vs []variant) []string {
 	var keys []string
-	for _, v := range imageVariants(t, base, token) {
+	for _, v := range vs {
 		keys = append(keys, v.Key)
 	}
 	slices.Sort(keys)
@@ -84,12 +98,13 @@ func servedVariant(v variant) error {
 // served, whole and of its size, and returns their keys, sorted.
 func checkSet(t testing.TB, base, token string) []string {
 	t.Helper()
-	for _, v := range imageVariants(t, base, token) {
+	vs := imageVariants(t, base, token)
+	for _, v := range vs {
 		if err := servedVariant(v); err != nil {
 			t.Error(err)
 		}
 	}
-	return setKeys(t, base, token)
+	return keysOf(vs)
 }
 
 // storedKeys returns the sorted keys of the objects of the in-process
