@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/color"
 	"strings"
 	"sync"
 	"testing"
@@ -144,16 +143,6 @@ func TestSetKeepsTransparency(t *testing.T) {
 	}
 }
 
-// quadrants are the colours of testimage.Quadrants.
-var quadrants = testimage.QuadrantColors
-
-// colourNear reports whether c is within 40 of want in every channel.
-func colourNear(c color.Color, want color.NRGBA) bool {
-	r, g, b, _ := c.RGBA()
-	d := func(v uint32, w uint8) bool { return int(v>>8)-int(w) < 40 && int(w)-int(v>>8) < 40 }
-	return d(r, want.R) && d(g, want.G) && d(b, want.B)
-}
-
 // TestCropRectangle: the client's rectangle, in pixels of the upright
 // picture, decides what the avatar shows, whatever the Exif orientation
 // the picture is stored with, in JPEG and PNG; a non-square rectangle
@@ -161,16 +150,15 @@ func colourNear(c color.Color, want color.NRGBA) bool {
 func TestCropRectangle(t *testing.T) {
 	const w, h = 400, 300
 	cases := []struct {
-		name       string
-		crop       image.Rectangle
-		left, rite int // quadrants expected at the avatar's left and right (top half)
-		low        int // quadrant expected at the bottom centre
+		name string
+		crop image.Rectangle
+		want [3]int // quadrants at the top left, top right and bottom centre (-1: any)
 	}{
-		{"top left", image.Rect(0, 0, 200, 150), 0, 0, 0},
-		{"bottom right", image.Rect(200, 150, 400, 300), 3, 3, 3},
-		{"across the top", image.Rect(100, 0, 300, 150), 0, 1, -1},
-		{"down the right", image.Rect(250, 50, 350, 250), 1, 1, 3},
-		{"whole (centred square)", image.Rectangle{}, 0, 1, -1},
+		{"top left", image.Rect(0, 0, 200, 150), [3]int{0, 0, 0}},
+		{"bottom right", image.Rect(200, 150, 400, 300), [3]int{3, 3, 3}},
+		{"across the top", image.Rect(100, 0, 300, 150), [3]int{0, 1, -1}},
+		{"down the right", image.Rect(250, 50, 350, 250), [3]int{1, 1, 3}},
+		{"whole (centred square)", image.Rectangle{}, [3]int{0, 1, -1}},
 	}
 	for _, o := range []int{1, 3, 6, 8} {
 		stored := testimage.Quadrants(w, h, o)
@@ -182,32 +170,19 @@ func TestCropRectangle(t *testing.T) {
 			for _, c := range cases {
 				t.Run(fmt.Sprintf("%s orientation %d %s", format, o, c.name), func(t *testing.T) {
 					s := processSet(t, New(Config{Sizes: []int{64}}), data, Options{Crop: c.crop})
-					checkQuadrants(t, decodeAny(t, s.Avatars[0]), c.left, c.rite, c.low)
+					checkQuadrants(t, decodeAny(t, s.Avatars[0]), c.want)
 				})
 			}
 		}
 	}
 }
 
-// checkQuadrants checks the colours at the left and right of the top
-// quarter of m, and at its bottom centre unless low is -1.
-func checkQuadrants(t *testing.T, m image.Image, left, right, low int) {
+// checkQuadrants checks that m shows the quadrants want (see
+// testimage.QuadrantsShown; -1 there: any).
+func checkQuadrants(t *testing.T, m image.Image, want [3]int) {
 	t.Helper()
-	b := m.Bounds()
-	at := map[string]struct {
-		p image.Point
-		q int
-	}{
-		"left": {image.Pt(b.Dx()/8, b.Dy()/4), left}, "right": {image.Pt(b.Dx()*7/8, b.Dy()/4), right},
-		"bottom": {image.Pt(b.Dx()/2, b.Dy()*7/8), low},
-	}
-	for where, want := range at {
-		if want.q < 0 {
-			continue
-		}
-		if c := m.At(want.p.X, want.p.Y); !colourNear(c, quadrants[want.q]) {
-			t.Errorf("%s of the avatar is %v, want %v", where, c, quadrants[want.q])
-		}
+	if got := testimage.QuadrantsShown(m); !testimage.QuadrantsMatch(got, want) {
+		t.Errorf("the avatar shows quadrants %v at its top left, top right and bottom; want %v", got, want)
 	}
 }
 

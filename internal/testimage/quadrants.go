@@ -59,6 +59,44 @@ func stored(o, x, y, w, h int) (int, int) {
 	return x, y
 }
 
+// QuadrantsShown returns which of QuadrantColors a square made of a
+// Quadrants picture shows at the left and at the right of its top quarter
+// and at its bottom centre: each an index into QuadrantColors, or -1 when
+// the colour there is none of them (within 40 in every channel).
+func QuadrantsShown(m image.Image) [3]int {
+	b := m.Bounds()
+	points := [3]image.Point{{b.Dx() / 8, b.Dy() / 4}, {b.Dx() * 7 / 8, b.Dy() / 4}, {b.Dx() / 2, b.Dy() * 7 / 8}}
+	var shown [3]int
+	for i, p := range points {
+		shown[i] = quadrantOf(m.At(b.Min.X+p.X, b.Min.Y+p.Y))
+	}
+	return shown
+}
+
+// QuadrantsMatch reports whether got, as QuadrantsShown returns it, is
+// want, where want's -1 stands for any.
+func QuadrantsMatch(got, want [3]int) bool {
+	for i := range want {
+		if want[i] >= 0 && got[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// quadrantOf returns the index of the colour of QuadrantColors within 40
+// of c in every channel, or -1.
+func quadrantOf(c color.Color) int {
+	r, g, b, _ := c.RGBA()
+	near := func(v uint32, w uint8) bool { return max(int(v>>8)-int(w), int(w)-int(v>>8)) < 40 }
+	for i, q := range QuadrantColors {
+		if near(r, q.R) && near(g, q.G) && near(b, q.B) {
+			return i
+		}
+	}
+	return -1
+}
+
 // WithOrientation returns the JPEG file jpg with an Exif APP1 segment,
 // right after its SOI, whose only tag is the orientation o.
 func WithOrientation(jpg []byte, o int) []byte {
