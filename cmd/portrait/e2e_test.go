@@ -14,9 +14,6 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -238,19 +235,6 @@ func (s *testServer) login(t testing.TB, email, password string) string {
 		t.Fatalf("login: %s", r)
 	}
 	return r.data(t)["access_token"].(string)
-}
-
-// storedObjects lists the image files in the local bucket.
-func (s *testServer) storedObjects(t testing.TB) []string {
-	t.Helper()
-	var out []string
-	filepath.WalkDir(filepath.Join(s.dataDir, "bucket", "profileImages"), func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() && !strings.Contains(d.Name(), ".tmp") {
-			out = append(out, p)
-		}
-		return nil
-	})
-	return out
 }
 
 // photo returns a JPEG of w×h with a gradient, like a small photo.

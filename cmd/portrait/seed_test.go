@@ -58,7 +58,7 @@ func TestSeedFlow(t *testing.T) {
 	if r.status != 200 || r.data(t)["profile_image"] != nil {
 		t.Fatalf("DELETE /users/image: %s", r)
 	}
-	if objs := s.storedObjects(t); len(objs) != 0 {
+	if objs := s.storedKeys(t); len(objs) != 0 {
 		t.Fatalf("after DELETE the bucket holds %v", objs)
 	}
 
